@@ -1,0 +1,1 @@
+"""Offline replay server of ESPN's men's college basketball site API."""

@@ -1,0 +1,1 @@
+"""hoopcast ingestion: ESPN client, collectors and normalization (stage 1)."""
