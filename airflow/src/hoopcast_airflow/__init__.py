@@ -1,0 +1,1 @@
+"""hoopcast orchestration layer for Airflow 3: stage catalog, operators, hooks, sensors."""

@@ -1,0 +1,1 @@
+"""hoopcast features stage."""

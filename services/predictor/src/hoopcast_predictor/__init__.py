@@ -1,0 +1,1 @@
+"""hoopcast predictor stage."""
