@@ -75,9 +75,7 @@ def _log_start(db_path: Path | None, ctx: RunContext, started: dt.datetime) -> b
     return True
 
 
-def _log_finish(
-    db_path: Path, ctx: RunContext, status: str, code: int, error: str | None
-) -> None:
+def _log_finish(db_path: Path, ctx: RunContext, status: str, code: int, error: str | None) -> None:
     from hoopcast_common.db import connect
 
     try:

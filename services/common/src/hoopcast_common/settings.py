@@ -15,13 +15,16 @@ Files are parsed with python-dotenv; values stay strings until a typed getter re
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import dotenv_values
 
 from hoopcast_common.errors import ConfigError
+
+T = TypeVar("T")
 
 DEFAULT_PROFILE = "local"
 DEFAULT_LOCAL_DB = "var/hoopcast.duckdb"
@@ -83,25 +86,25 @@ class Settings:
             )
         return value
 
-    def _typed(self, key: str, default: object, kind: type, parse: object) -> object:
+    def _typed(self, key: str, default: T, kind: str, parse: Callable[[str], T]) -> T:
         raw = self.values.get(key)
         if raw is None or raw == "":
             return default
         try:
-            return parse(raw)  # type: ignore[operator]
+            return parse(raw)
         except ValueError as exc:
             raise ConfigError(
                 f"setting {key}={raw!r} (from {self.sources.get(key, '?')}) is not a valid "
-                f"{kind.__name__}: {exc}"
+                f"{kind}: {exc}"
             ) from exc
 
     def get_int(self, key: str, default: int) -> int:
         """``key`` as an int; ConfigError naming the key and its source if malformed."""
-        return int(self._typed(key, default, int, int))  # type: ignore[call-overload]
+        return self._typed(key, default, "integer", int)
 
     def get_float(self, key: str, default: float) -> float:
         """``key`` as a float; ConfigError naming the key and its source if malformed."""
-        return float(self._typed(key, default, float, float))  # type: ignore[arg-type]
+        return self._typed(key, default, "number", float)
 
     def get_bool(self, key: str, default: bool) -> bool:
         """``key`` as a bool (1/0, true/false, yes/no, on/off)."""
@@ -114,7 +117,7 @@ class Settings:
                 return False
             raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
 
-        return bool(self._typed(key, default, bool, parse))
+        return self._typed(key, default, "boolean", parse)
 
     @property
     def db_path(self) -> Path:
