@@ -1,0 +1,1 @@
+"""Fixtures for the offline ESPN replay server (owned by the espn-replay service)."""
