@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from hoopcast_common.errors import BadInputError
 
@@ -44,3 +44,22 @@ def date_range(start: dt.date, end: dt.date) -> Iterator[dt.date]:
 def season_of(day: dt.date) -> int:
     """ESPN season year (the year the season ends) of a game date: Jul-Dec → next year."""
     return day.year + 1 if day.month >= 7 else day.year
+
+
+def default_as_of(values: Mapping[str, str | None]) -> dt.date:
+    """The default ``--as-of`` of a stage command.
+
+    ``HOOPCAST_AS_OF`` (``YYYY-MM-DD``) from the settings when it is set — the ``replay`` profile
+    pins it to the replay server's clock so that every stage works on the same logical date as
+    the recorded data — otherwise today in UTC (DESIGN.md, "Stage CLI contract").
+
+    Args:
+        values: resolved settings, e.g. ``load_settings("ingestion").values``.
+
+    Raises:
+        BadInputError: ``HOOPCAST_AS_OF`` is set but not a date.
+    """
+    raw = values.get("HOOPCAST_AS_OF")
+    if raw:
+        return parse_date(raw, "HOOPCAST_AS_OF")
+    return today_utc()
