@@ -1,0 +1,248 @@
+"""``hoopcast-ingestion``: stage 1 of hoopcast (ESPN → DuckDB).
+
+Subcommands (docs/TEAM_NOTES.md): ``collect [--from --to]`` (teams, scoreboards, rosters,
+summaries), the DAG's steps ``teams``, ``games [--from --to]``, ``players``, ``stats``, and
+``check`` (core data quality). Every command takes ``--as-of`` (default
+:func:`hoopcast_common.dates.default_as_of`), runs through
+:func:`hoopcast_common.runs.run_stage` (last stdout line = JSON run summary; exit codes 0, 2
+bad input, 3 ESPN unavailable, 99 nothing to do) and reads ``HOOPCAST_DB``/``HOOPCAST_ENV``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import typer
+from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.db import connect
+from hoopcast_common.errors import BadInputError, HoopcastError
+from hoopcast_common.logging import configure_logging, is_tty
+from hoopcast_common.runs import RunContext, run_stage
+from hoopcast_common.settings import Settings, load_settings
+
+from hoopcast_ingestion import quality
+from hoopcast_ingestion.client import ClientConfig, EspnClient
+from hoopcast_ingestion.collectors import IngestOptions, Ingestor, Progress, progress_context
+
+log = logging.getLogger(__name__)
+
+STAGE = "ingestion"
+app = typer.Typer(
+    help="Collect ESPN men's college basketball data into the hoopcast DuckDB warehouse.",
+    add_completion=False,
+    no_args_is_help=True,
+)
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)."),
+]
+From = Annotated[str | None, typer.Option("--from", help="First scoreboard date (forces a range).")]
+To = Annotated[str | None, typer.Option("--to", help="Last scoreboard date (forces a range).")]
+
+IngestBody = Callable[[Ingestor, dt.date], Awaitable[None]]
+
+
+def _options(settings: Settings) -> IngestOptions:
+    start_raw = settings.get("HOOPCAST_INGEST_START")
+    start = parse_date(start_raw, "HOOPCAST_INGEST_START") if start_raw else None
+    if start is None:
+        raise BadInputError(
+            "setting HOOPCAST_INGEST_START is not set (first date to collect without a "
+            f"watermark; set it in env/{settings.profile}/ingestion.env or the environment)"
+        )
+    options = IngestOptions(
+        ingest_start=start,
+        lookahead_days=settings.get_int("HOOPCAST_INGEST_LOOKAHEAD_DAYS", 7),
+        roster_refresh_days=settings.get_int("HOOPCAST_ROSTER_REFRESH_DAYS", 7),
+        batch_size=settings.get_int("HOOPCAST_INGEST_BATCH_SIZE", 250),
+        refetches=settings.get_int("HOOPCAST_INGEST_REFETCHES", 3),
+    )
+    if options.lookahead_days < 0 or options.batch_size <= 0 or options.refetches < 0:
+        raise BadInputError(
+            "settings HOOPCAST_INGEST_LOOKAHEAD_DAYS and HOOPCAST_INGEST_REFETCHES must be >= 0 "
+            "and HOOPCAST_INGEST_BATCH_SIZE > 0"
+        )
+    return options
+
+
+def _range(start: str | None, end: str | None) -> tuple[dt.date | None, dt.date | None]:
+    first = parse_date(start, "--from") if start else None
+    last = parse_date(end, "--to") if end else None
+    if first and last and last < first:
+        raise BadInputError(f"--to {last} is before --from {first}")
+    return first, last
+
+
+def _run(command: str, as_of_raw: str | None, body: Callable[[RunContext, Settings], None]) -> None:
+    configure_logging()
+    try:
+        settings = load_settings(STAGE)
+        as_of = parse_date(as_of_raw, "--as-of") if as_of_raw else default_as_of(settings.values)
+    except HoopcastError as exc:
+        # Settings or --as-of are unusable: still print a run summary (no database row).
+        error = exc
+
+        def fail(_ctx: RunContext) -> None:
+            raise error
+
+        code = run_stage(
+            stage=STAGE,
+            command=command,
+            as_of=None,
+            profile="?",
+            db_path=None,
+            body=fail,
+        )
+        raise typer.Exit(code) from None
+    code = run_stage(
+        stage=STAGE,
+        command=command,
+        as_of=as_of,
+        profile=settings.profile,
+        db_path=settings.db_path,
+        body=lambda ctx: body(ctx, settings),
+    )
+    raise typer.Exit(code)
+
+
+def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
+    """Open the warehouse and an ESPN client, run ``steps``, put client counters in ``ctx``."""
+    config = ClientConfig.from_settings(settings)
+    options = _options(settings)
+    assert ctx.as_of is not None
+    as_of = ctx.as_of
+    conn = connect(settings.db_path)
+    try:
+
+        async def main() -> None:
+            async with EspnClient(config) as client:
+                with progress_context(is_tty()) as bar:
+                    ingestor = Ingestor(conn, client, ctx, options, Progress(bar))
+                    try:
+                        await steps(ingestor, as_of)
+                    finally:
+                        stats = client.stats()
+                        ctx.count("requests", stats["requests"])
+                        ctx.count("retries", stats["retries"])
+                        ctx.count("throttled", stats["throttled"])
+                        ctx.extra["rate_per_s"] = stats["rate_per_s"]
+                        ctx.extra["base_url"] = config.base_url
+                        if ingestor.parse_error_samples:
+                            ctx.extra["parse_error_samples"] = ingestor.parse_error_samples[:5]
+
+        asyncio.run(main())
+    finally:
+        conn.close()
+    for key in (
+        "games_stored",
+        "teams_stored",
+        "players_stored",
+        "team_stats_stored",
+        "player_stats_stored",
+        "parse_errors",
+    ):
+        ctx.counts.setdefault(key, 0)
+
+
+@app.command()
+def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
+    """Everything: teams, scoreboards (incremental or --from/--to), rosters, summaries."""
+    first, last = _range(date_from, date_to)
+
+    async def steps(ing: Ingestor, day: dt.date) -> None:
+        await ing.collect_teams(day)
+        await ing.collect_scoreboards(day, first, last)
+        await ing.collect_rosters(day)
+        await ing.collect_summaries(day)
+
+    _run("collect", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+@app.command()
+def teams(as_of: AsOf = None) -> None:
+    """The D1 team list (/teams) into core.teams."""
+
+    async def steps(ing: Ingestor, day: dt.date) -> None:
+        await ing.collect_teams(day, force=True)
+
+    _run("teams", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+@app.command()
+def games(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
+    """Scoreboards (incremental, or the forced --from/--to range) into core.games."""
+    first, last = _range(date_from, date_to)
+
+    async def steps(ing: Ingestor, day: dt.date) -> None:
+        await ing.collect_scoreboards(day, first, last)
+
+    _run("games", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+@app.command()
+def players(as_of: AsOf = None) -> None:
+    """Rosters of every D1 team into core.players and core.rosters (404 = no roster)."""
+
+    async def steps(ing: Ingestor, day: dt.date) -> None:
+        await ing.collect_rosters(day, force=True)
+
+    _run("players", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+@app.command()
+def stats(as_of: AsOf = None) -> None:
+    """Summaries of final games not yet stored into the box-score tables."""
+
+    async def steps(ing: Ingestor, day: dt.date) -> None:
+        await ing.collect_summaries(day)
+
+    _run("stats", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+@app.command()
+def check(as_of: AsOf = None) -> None:
+    """Core data-quality checks, stored in ops.quality_checks; exit 2 on a blocking failure."""
+
+    def body(ctx: RunContext, settings: Settings) -> None:
+        conn = connect(settings.db_path)
+        try:
+            results = quality.run_checks(conn)
+            quality.store_results(conn, ctx.run_id, results)
+        finally:
+            conn.close()
+        failed = [r for r in results if not r.passed]
+        ctx.count("checks", len(results))
+        ctx.count("checks_failed", len(failed))
+        ctx.extra["failed_checks"] = {
+            r.check.name: {"severity": r.check.severity, "rows": r.failing_rows} for r in failed
+        }
+        blocking = [r for r in failed if r.check.severity == "blocking"]
+        for r in failed:
+            log.warning(
+                "check %s (%s) failed: %d rows, e.g. %s",
+                r.check.name,
+                r.check.severity,
+                r.failing_rows,
+                ", ".join(r.examples),
+            )
+        if blocking:
+            raise BadInputError(
+                "core data quality: blocking checks failed: "
+                + ", ".join(f"{r.check.name} ({r.failing_rows} rows)" for r in blocking)
+            )
+
+    _run("check", as_of, body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,363 @@
+"""Collectors: which requests to make, and storing their responses batch by batch.
+
+Four collectors, each with a watermark row in ``ops.watermarks``:
+
+* ``teams`` — ``/teams?groups=50&limit=500``: the D1 team list (``core.teams``, is_d1 true);
+* ``scoreboard`` — ``/scoreboard?dates=YYYYMMDD&groups=50&limit=500`` per date:
+  ``core.games`` (+ competitor teams not yet known, is_d1 false);
+* ``summaries`` — ``/summary?event=ID`` for final games whose summary is not stored yet:
+  ``core.team_game_stats``, ``core.player_game_stats``, ``core.players``;
+* ``rosters`` — ``/teams/{id}/roster`` per D1 team: ``core.players`` + ``core.rosters`` for the
+  response's ``season.year`` (404 = the team has no roster: counted, not an error).
+
+Every response is written to ``raw.responses`` first and then normalized, in one transaction
+per batch (so a failed run keeps only whole batches and a re-run completes it idempotently).
+A response whose body is not JSON (truncated, an error page) is kept with its parse_error and
+fetched again, up to ``HOOPCAST_INGEST_REFETCHES`` times in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from hoopcast_common.dates import date_range, espn_date
+from hoopcast_common.db import transaction
+from hoopcast_common.runs import RunContext
+
+from hoopcast_ingestion import parse, store
+from hoopcast_ingestion.client import EspnClient, Fetched, Request
+
+log = logging.getLogger(__name__)
+
+#: Game statuses whose scoreboard date must be fetched again (the game may still change).
+OPEN_STATES = ("pre", "in")
+CLOSED_STATUSES = ("STATUS_POSTPONED", "STATUS_CANCELED", "STATUS_FORFEIT")
+
+Handler = Callable[[Fetched, int], parse.ParseResult | None]
+
+
+@dataclass
+class IngestOptions:
+    """Settings of a collection run (env names in brackets).
+
+    Attributes:
+        ingest_start: first date without a watermark [HOOPCAST_INGEST_START].
+        lookahead_days: days after ``--as-of`` fetched for scheduled games
+            [HOOPCAST_INGEST_LOOKAHEAD_DAYS, default 7].
+        roster_refresh_days: rosters are fetched again when the last pass is this many days
+            older than ``--as-of`` [HOOPCAST_ROSTER_REFRESH_DAYS, default 7].
+        batch_size: responses per transaction [HOOPCAST_INGEST_BATCH_SIZE, default 250].
+        refetches: extra fetches of a response whose body is not JSON
+            [HOOPCAST_INGEST_REFETCHES, default 3].
+    """
+
+    ingest_start: dt.date
+    lookahead_days: int = 7
+    roster_refresh_days: int = 7
+    batch_size: int = 250
+    refetches: int = 3
+
+
+@dataclass
+class Progress:
+    """Optional progress display: ``start(label, total)`` returns a task; ``advance(task)``."""
+
+    bar: Any | None = None
+    tasks: dict[str, Any] = field(default_factory=dict)
+
+    def start(self, label: str, total: int) -> None:
+        """Start (or reset) a bar named ``label`` with ``total`` steps."""
+        if self.bar is not None:
+            self.tasks[label] = self.bar.add_task(label, total=total)
+
+    def advance(self, label: str, n: int = 1) -> None:
+        """Advance the bar named ``label`` by ``n``."""
+        if self.bar is not None and label in self.tasks:
+            self.bar.advance(self.tasks[label], n)
+
+
+class Ingestor:
+    """Runs the collectors against one warehouse connection and one :class:`EspnClient`.
+
+    Counts go to ``ctx`` (``games_stored``, ``teams_stored``, ``players_stored``,
+    ``team_stats_stored``, ``player_stats_stored``, ``rosters_stored``, ``parse_errors``,
+    ``responses_stored``, ``rosters_missing``, ``http_errors``, ``refetched``).
+    """
+
+    def __init__(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        client: EspnClient,
+        ctx: RunContext,
+        options: IngestOptions,
+        progress: Progress | None = None,
+    ) -> None:
+        self.conn = conn
+        self.client = client
+        self.ctx = ctx
+        self.options = options
+        self.progress = progress or Progress()
+        self.parse_error_samples: list[str] = []
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _record_error(self, message: str) -> None:
+        self.ctx.count("parse_errors")
+        if len(self.parse_error_samples) < 20:
+            self.parse_error_samples.append(message)
+        log.warning("parse error: %s", message)
+
+    def _store_batch(self, batch: Sequence[Fetched], handler: Handler, label: str) -> list[Request]:
+        """Store one batch in one transaction; returns requests to fetch again."""
+        refetch: list[Request] = []
+        counts: dict[str, int] = {}
+        with transaction(self.conn):
+            ids = store.store_raw(self.conn, batch)
+            rows: dict[str, list[store.Row]] = {}
+            errors: list[tuple[int, str | None]] = []
+            for fetched, response_id in zip(batch, ids, strict=True):
+                try:
+                    result = handler(fetched, response_id)
+                except parse.ParseError as exc:
+                    errors.append((response_id, str(exc)))
+                    self._record_error(str(exc))
+                    if exc.refetch:
+                        refetch.append(fetched.request)
+                    continue
+                if result is None:
+                    errors.append((response_id, None))
+                    continue
+                messages = [str(e) for e in result.errors]
+                for message in messages:
+                    self._record_error(message)
+                errors.append((response_id, "; ".join(messages) if messages else None))
+                for table, table_rows in result.rows.items():
+                    rows.setdefault(table, []).extend(table_rows)
+            # Order matters for readers only, not for constraints (no foreign keys).
+            for spec_name in (
+                "teams",
+                "scoreboard_teams",
+                "games",
+                "players",
+                "rosters",
+                "team_game_stats",
+                "player_game_stats",
+            ):
+                if spec_name in rows:
+                    counts[spec_name] = store.upsert(self.conn, spec_name, rows[spec_name])
+            store.set_parse_errors(self.conn, errors)
+        self.ctx.count("responses_stored", len(batch))
+        names = {
+            "teams": "teams_stored",
+            "games": "games_stored",
+            "players": "players_stored",
+            "rosters": "rosters_stored",
+            "team_game_stats": "team_stats_stored",
+            "player_game_stats": "player_stats_stored",
+        }
+        for spec_name, n in counts.items():
+            if spec_name in names:
+                self.ctx.count(names[spec_name], n)
+        self.progress.advance(label, len(batch) - len(refetch))
+        return refetch
+
+    async def _collect(self, requests: Sequence[Request], handler: Handler, label: str) -> None:
+        """Fetch ``requests`` (bounded concurrency) and store them in batches."""
+        self.progress.start(label, len(requests))
+        todo = list(requests)
+        for round_no in range(self.options.refetches + 1):
+            if not todo:
+                break
+            if round_no:
+                self.ctx.count("refetched", len(todo))
+                log.info("%s: fetching %d malformed responses again", label, len(todo))
+            again: list[Request] = []
+            batch: list[Fetched] = []
+            async for fetched in self.client.fetch_many(todo):
+                batch.append(fetched)
+                if len(batch) >= self.options.batch_size:
+                    again.extend(self._store_batch(batch, handler, label))
+                    batch = []
+            if batch:
+                again.extend(self._store_batch(batch, handler, label))
+            todo = again
+        if todo:
+            log.warning("%s: %d responses still malformed after refetching", label, len(todo))
+
+    # ---------------------------------------------------------------- collectors
+
+    async def collect_teams(self, as_of: dt.date, force: bool = False) -> None:
+        """Fetch the D1 team list once per ``--as-of`` date (or always with ``force``)."""
+        mark = store.get_watermark(self.conn, "teams")
+        if not force and mark is not None and mark >= as_of:
+            log.info("teams: already collected for %s", as_of)
+            return
+        request = Request("teams", "all", "teams", {"groups": "50", "limit": "500"})
+
+        def handle(fetched: Fetched, _rid: int) -> parse.ParseResult | None:
+            if fetched.status != 200:
+                raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
+            return parse.parse_teams(fetched.body, fetched.url)
+
+        await self._collect([request], handle, "teams")
+        self._set_watermark("teams", as_of)
+
+    def scoreboard_dates(
+        self, as_of: dt.date, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[dt.date]:
+        """Dates to fetch: the forced range ``start..end`` when given, else from the day after
+        the ``scoreboard`` watermark (or ``ingest_start``) to ``as_of`` + look-ahead, plus
+        earlier dates that still have scheduled or in-progress games."""
+        if start is not None or end is not None:
+            first = start or self.options.ingest_start
+            last = end or as_of + dt.timedelta(days=self.options.lookahead_days)
+            return list(date_range(first, last))
+        mark = store.get_watermark(self.conn, "scoreboard")
+        first = self.options.ingest_start if mark is None else mark + dt.timedelta(days=1)
+        last = as_of + dt.timedelta(days=self.options.lookahead_days)
+        dates = set(date_range(first, last))
+        open_rows = self.conn.execute(
+            "SELECT DISTINCT game_date FROM core.games WHERE NOT completed"
+            " AND status_state IN ('pre', 'in') AND status NOT IN"
+            " ('STATUS_POSTPONED', 'STATUS_CANCELED', 'STATUS_FORFEIT')"
+            " AND game_date < ? AND game_date <= ?",
+            [first, as_of],
+        ).fetchall()
+        dates.update(r[0] for r in open_rows)
+        return sorted(dates)
+
+    async def collect_scoreboards(
+        self, as_of: dt.date, start: dt.date | None = None, end: dt.date | None = None
+    ) -> None:
+        """Fetch scoreboards (see :meth:`scoreboard_dates`) into ``core.games``.
+
+        The watermark moves to ``min(last date, as_of)`` when the pass succeeded and covered
+        the dates right after the previous watermark (a forced backfill of old dates leaves a
+        later watermark alone).
+        """
+        dates = self.scoreboard_dates(as_of, start, end)
+        self.ctx.extra["scoreboard_dates"] = (
+            [dates[0].isoformat(), dates[-1].isoformat(), len(dates)] if dates else []
+        )
+        requests = [
+            Request(
+                "scoreboard",
+                espn_date(day),
+                "scoreboard",
+                {"dates": espn_date(day), "groups": "50", "limit": "500"},
+            )
+            for day in dates
+        ]
+
+        def handle(fetched: Fetched, response_id: int) -> parse.ParseResult | None:
+            if fetched.status != 200:
+                raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
+            day = dt.datetime.strptime(fetched.request.request_key, "%Y%m%d").date()
+            result = parse.parse_scoreboard(fetched.body, fetched.url, day)
+            for row in result.rows.get("games", []):
+                row["source_response_id"] = response_id
+            result.rows["scoreboard_teams"] = result.rows.pop("teams", [])
+            return result
+
+        await self._collect(requests, handle, "scoreboards")
+        if not dates:
+            return
+        mark = store.get_watermark(self.conn, "scoreboard")
+        new_mark = min(dates[-1], as_of)
+        if mark is None or (dates[0] <= mark + dt.timedelta(days=1) and new_mark > mark):
+            self._set_watermark("scoreboard", new_mark)
+
+    def pending_summaries(self) -> list[str]:
+        """Event ids of final games without a successfully parsed summary in ``raw``."""
+        rows = self.conn.execute(
+            "SELECT g.event_id FROM core.games g WHERE g.completed"
+            " AND g.status IN ('STATUS_FINAL', 'STATUS_FINAL_OT')"
+            " AND NOT EXISTS (SELECT 1 FROM raw.responses r WHERE r.endpoint = 'summary'"
+            "   AND r.request_key = g.event_id AND r.status = 200 AND r.parse_error IS NULL)"
+            " ORDER BY g.game_date, g.event_id"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    async def collect_summaries(self, as_of: dt.date) -> None:
+        """Fetch summaries of final games not yet stored (box scores → core stats tables)."""
+        events = self.pending_summaries()
+        requests = [Request("summary", e, "summary", {"event": e}) for e in events]
+
+        def handle(fetched: Fetched, _rid: int) -> parse.ParseResult | None:
+            if fetched.status != 200:
+                self.ctx.count("http_errors")
+                raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
+            return parse.parse_summary(fetched.body, fetched.url, fetched.request.request_key)
+
+        await self._collect(requests, handle, "summaries")
+        self._set_watermark("summaries", as_of)
+
+    async def collect_rosters(self, as_of: dt.date, force: bool = False) -> None:
+        """Fetch the roster of every D1 team, at most every ``roster_refresh_days``."""
+        mark = store.get_watermark(self.conn, "rosters")
+        if (
+            not force
+            and mark is not None
+            and (as_of - mark).days < self.options.roster_refresh_days
+            and mark <= as_of
+        ):
+            log.info(
+                "rosters: collected on %s, refreshed every %d days",
+                mark,
+                self.options.roster_refresh_days,
+            )
+            return
+        teams = [
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT team_id FROM core.teams WHERE is_d1 ORDER BY team_id"
+            ).fetchall()
+        ]
+        requests = [Request("roster", t, f"teams/{t}/roster") for t in teams]
+
+        def handle(fetched: Fetched, _rid: int) -> parse.ParseResult | None:
+            if fetched.status == 404:
+                self.ctx.count("rosters_missing")
+                return None
+            if fetched.status != 200:
+                self.ctx.count("http_errors")
+                raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
+            return parse.parse_roster(fetched.body, fetched.url, fetched.request.request_key)
+
+        await self._collect(requests, handle, "rosters")
+        self._set_watermark("rosters", as_of)
+
+    def _set_watermark(self, collector: str, day: dt.date) -> None:
+        with transaction(self.conn):
+            store.set_watermark(self.conn, collector, day)
+
+
+def progress_context(enabled: bool) -> AbstractContextManager[Any]:
+    """A rich progress bar on stderr when ``enabled`` (a TTY), else a no-op context."""
+    if not enabled:
+        return nullcontext(None)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.progress import (
+        Progress as RichProgress,
+    )
+
+    return RichProgress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
