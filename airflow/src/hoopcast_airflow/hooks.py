@@ -1,0 +1,110 @@
+"""A read-only Airflow hook on the DuckDB warehouse.
+
+Sensors and checks in the Airflow worker read the warehouse through
+:class:`HoopcastDuckDBHook`; stage containers do all writing. Opening goes through
+:func:`hoopcast_common.db.connect` with ``read_only=True`` (no migrations), which retries
+with exponential backoff while a writer holds DuckDB's file lock (DESIGN.md: "readers retry
+on lock conflicts").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseHook
+from hoopcast_common.db import connect
+
+from hoopcast_airflow.config import airflow_settings, warehouse_path
+
+
+class HoopcastDuckDBHook(BaseHook):
+    """Read-only SQL on the hoopcast DuckDB file.
+
+    Args:
+        db_path: the DuckDB file; default ``HOOPCAST_DB`` of the ``airflow`` settings of
+            ``profile`` (relative paths from the project root).
+        profile: env profile used to resolve ``db_path`` (default ``HOOPCAST_ENV``).
+    """
+
+    conn_name_attr = "hoopcast_db"
+    hook_name = "hoopcast DuckDB"
+
+    def __init__(self, db_path: Path | str | None = None, profile: str | None = None) -> None:
+        super().__init__()
+        self.db_path = Path(db_path) if db_path else warehouse_path(airflow_settings(profile))
+
+    def exists(self) -> bool:
+        """True when the warehouse file exists (before the first collection it does not)."""
+        return self.db_path.is_file()
+
+    def get_records(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` as tuples, on a short-lived read-only connection.
+
+        Raises:
+            BadInputError: the file does not exist or is not a DuckDB file.
+            duckdb.Error: the SQL fails (e.g. a table that does not exist yet).
+        """
+        conn = connect(self.db_path, read_only=True, migrate=False)
+        try:
+            return conn.execute(sql, parameters or []).fetchall()
+        finally:
+            conn.close()
+
+    def get_first(self, sql: str, parameters: list[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of ``sql`` or None."""
+        rows = self.get_records(sql, parameters)
+        return rows[0] if rows else None
+
+    def table_exists(self, qualified: str) -> bool:
+        """True when ``schema.table`` exists in the warehouse."""
+        schema, _, table = qualified.partition(".")
+        row = self.get_first(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        )
+        return bool(row and row[0])
+
+    def columns(self, qualified: str) -> list[str]:
+        """Column names of ``schema.table`` (empty when it does not exist)."""
+        schema, _, table = qualified.partition(".")
+        rows = self.get_records(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, table],
+        )
+        return [str(r[0]) for r in rows]
+
+    def latest_quality_results(self, table: str) -> list[dict[str, Any]]:
+        """The checks of the most recent quality run stored in ``table``.
+
+        ``table`` is ``ops.quality_checks`` (ingestion) or ``features.quality_checks``; both
+        have one row per check per run with ``run_id``, ``check_name``, ``severity``
+        (``blocking``/``warning``), ``passed`` and ``checked_at``. Returns dicts of every
+        column of the latest run's rows (empty when nothing is stored yet).
+        """
+        if not self.table_exists(table):
+            return []
+        cols = self.columns(table)
+        order = "checked_at" if "checked_at" in cols else "run_id"
+        conn = connect(self.db_path, read_only=True, migrate=False)
+        try:
+            cursor = conn.execute(
+                f"SELECT * FROM {table} WHERE run_id = ("
+                f" SELECT run_id FROM {table} ORDER BY {order} DESC LIMIT 1)"
+            )
+            names = [d[0] for d in cursor.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            conn.close()
+
+    @staticmethod
+    def as_date(value: Any) -> dt.date | None:
+        """A DATE/TIMESTAMP value as a date (None passes through)."""
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        return None
