@@ -1,0 +1,563 @@
+"""Build ESPN-shaped JSON documents (as Python dicts) from :class:`~.data.ReplayData`.
+
+Shapes follow the real recordings in ``data/espn`` (scoreboard ``events[]``, summary
+``header`` + ``boxscore.teams[].statistics[]``, roster) and, for ``/teams``, ESPN's documented
+``sports[0].leagues[0].teams[].team`` list (``data/espn/README.md``). Recorded events are
+served verbatim; everything else is reconstructed from the results file (see
+``docs/guides/espn-replay.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hoopcast_common.dates import season_of
+
+from hoopcast_espn_replay.data import BoxLine, Game, ReplayData, Team, eastern_utc_offset
+
+LEAGUE = {
+    "id": "41",
+    "uid": "s:40~l:41",
+    "name": "NCAA Men's Basketball",
+    "abbreviation": "NCAAM",
+    "midsizeName": "NCAAM Basketball",
+    "slug": "mens-college-basketball",
+}
+SEASON_TYPE_NAMES = {
+    2: ("Regular Season", "reg", "regular-season"),
+    3: ("Postseason", "post", "post-season"),
+}
+_MONTHS = "January February March April May June July August September October November December"
+
+
+def iso_minute(when: dt.datetime) -> str:
+    """ESPN's UTC timestamp format, e.g. ``2024-12-01T21:30Z``."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def error_body(code: int, message: str) -> dict[str, Any]:
+    """ESPN-like JSON error body: ``{"code": 404, "message": "..."}``."""
+    return {"code": code, "message": message}
+
+
+# --------------------------------------------------------------------------- teams
+
+
+def team_logos(team: Team) -> list[dict[str, Any]]:
+    """ESPN ``logos[]`` of a team (empty for teams without a known logo)."""
+    logos: list[dict[str, Any]] = []
+    if team.logo:
+        logos.append(
+            {"href": team.logo, "width": 500, "height": 500, "alt": "", "rel": ["full", "default"]}
+        )
+    if team.logo_dark:
+        logos.append(
+            {
+                "href": team.logo_dark,
+                "width": 500,
+                "height": 500,
+                "alt": "",
+                "rel": ["full", "dark"],
+            }
+        )
+    return logos
+
+
+def team_links(team: Team) -> list[dict[str, Any]]:
+    """ESPN clubhouse link of a team."""
+    return [
+        {
+            "rel": ["clubhouse"],
+            "href": f"https://www.espn.com/mens-college-basketball/team/_/id/{team.id}/{team.slug}",
+            "text": "Clubhouse",
+            "isExternal": False,
+            "isPremium": False,
+        }
+    ]
+
+
+def team_list_entry(team: Team) -> dict[str, Any]:
+    """One ``/teams`` list entry: ``{"team": {id, uid, slug, abbreviation, ...}}``."""
+    body: dict[str, Any] = {
+        "id": team.id,
+        "uid": f"s:40~l:41~t:{team.id}",
+        "slug": team.slug,
+        "abbreviation": team.abbreviation,
+        "displayName": team.display_name,
+        "shortDisplayName": team.short_display_name,
+        "name": team.name,
+        "nickname": team.nickname,
+        "location": team.location,
+        "color": team.color or "000000",
+        "alternateColor": team.alternate_color or "ffffff",
+        "isActive": True,
+        "isAllStar": False,
+        "logos": team_logos(team),
+        "links": team_links(team),
+    }
+    return {"team": body}
+
+
+def teams_document(data: ReplayData, limit: int, page: int) -> dict[str, Any]:
+    """``/teams``: D1 teams sorted by display name, paged like ESPN (``limit`` per page,
+    ``page`` from 1)."""
+    d1 = sorted((t for t in data.teams.values() if t.is_d1), key=lambda t: t.display_name)
+    start = (page - 1) * limit
+    chunk = d1[start : start + limit]
+    league = {
+        **LEAGUE,
+        "shortName": "NCAAM",
+        "year": season_of(dt.date.today()),
+        "season": {"year": season_of(dt.date.today()), "displayName": ""},
+        "teams": [team_list_entry(t) for t in chunk],
+    }
+    return {
+        "sports": [
+            {
+                "id": "40",
+                "uid": "s:40",
+                "name": "Basketball",
+                "slug": "basketball",
+                "leagues": [league],
+            }
+        ]
+    }
+
+
+def team_document(team: Team, data: ReplayData, now: dt.date) -> dict[str, Any]:
+    """``/teams/{id}``: ``{"team": {...}}`` with the team's current record as of ``now``."""
+    body = team_list_entry(team)["team"]
+    wins, losses = data.record_as_of(team.id, season_of(now), now)
+    body["record"] = {
+        "items": [{"description": "Overall Record", "type": "total", "summary": f"{wins}-{losses}"}]
+    }
+    if team.conference_id:
+        body["groups"] = {"id": team.conference_id, "parent": {"id": "50"}, "isConference": True}
+    return {"team": body}
+
+
+def competitor_team(team: Team) -> dict[str, Any]:
+    """``competitors[].team`` of a scoreboard event (keys as in the recording)."""
+    body: dict[str, Any] = {
+        "id": team.id,
+        "uid": f"s:40~l:41~t:{team.id}",
+        "location": team.location,
+        "name": team.name,
+        "abbreviation": team.abbreviation,
+        "displayName": team.display_name,
+        "shortDisplayName": team.short_display_name,
+        "isActive": True,
+        "links": team_links(team),
+    }
+    if team.color:
+        body["color"] = team.color
+    if team.alternate_color:
+        body["alternateColor"] = team.alternate_color
+    if team.logo:
+        body["logo"] = team.logo
+    if team.conference_id:
+        body["conferenceId"] = team.conference_id
+    return body
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def status_of(game: Game, now: dt.date) -> dict[str, Any]:
+    """``status`` of a game under the replay clock: STATUS_FINAL on or before ``now``,
+    else STATUS_SCHEDULED (detail with the US Eastern tip time, as ESPN writes it)."""
+    if game.date <= now:
+        overtimes = game.periods - 2
+        detail = (
+            "Final"
+            if overtimes <= 0
+            else ("Final/OT" if overtimes == 1 else f"Final/{overtimes}OT")
+        )
+        return {
+            "clock": 0.0,
+            "displayClock": "0:00",
+            "period": game.periods,
+            "type": {
+                "id": "3",
+                "name": "STATUS_FINAL",
+                "state": "post",
+                "completed": True,
+                "description": "Final",
+                "detail": detail,
+                "shortDetail": detail,
+            },
+        }
+    start = game.start_utc.replace(tzinfo=None)
+    offset = eastern_utc_offset(start + dt.timedelta(hours=-5))
+    local = start + offset
+    zone = "EDT" if offset == dt.timedelta(hours=-4) else "EST"
+    clock = local.strftime("%I:%M %p").lstrip("0")
+    month = _MONTHS.split()[local.month - 1]
+    return {
+        "clock": 0.0,
+        "displayClock": "0:00",
+        "period": 0,
+        "type": {
+            "id": "1",
+            "name": "STATUS_SCHEDULED",
+            "state": "pre",
+            "completed": False,
+            "description": "Scheduled",
+            "detail": f"{local:%a}, {month} {_ordinal(local.day)} at {clock} {zone}",
+            "shortDetail": f"{local.month}/{local.day} - {clock} {zone}",
+        },
+    }
+
+
+def _season_block(game: Game) -> dict[str, Any]:
+    return {
+        "year": game.season,
+        "type": game.season_type,
+        "slug": SEASON_TYPE_NAMES[game.season_type][2],
+    }
+
+
+# --------------------------------------------------------------------------- scoreboard
+
+
+def scoreboard_event(game: Game, data: ReplayData, now: dt.date) -> dict[str, Any]:
+    """One reconstructed scoreboard ``events[]`` object (shape of the recording's event)."""
+    final = game.date <= now
+    home, away = data.teams[game.home_id], data.teams[game.away_id]
+    status = status_of(game, now)
+    when = iso_minute(game.start_utc)
+    competitors = []
+    for order, (side, team, score, other) in enumerate(
+        (
+            ("home", home, game.home_score, game.away_score),
+            ("away", away, game.away_score, game.home_score),
+        )
+    ):
+        wins, losses = game.records[side]
+        if final:
+            wins, losses = (wins + 1, losses) if score > other else (wins, losses + 1)
+        else:
+            wins, losses = data.record_as_of(team.id, game.season, now)
+        competitor: dict[str, Any] = {
+            "id": team.id,
+            "uid": f"s:40~l:41~t:{team.id}",
+            "type": "team",
+            "order": order,
+            "homeAway": side,
+        }
+        if final:
+            competitor["winner"] = score > other
+        competitor["team"] = competitor_team(team)
+        if final:
+            competitor["score"] = str(score)
+        competitor["curatedRank"] = {"current": 99}
+        if team.is_d1:
+            competitor["records"] = [
+                {
+                    "name": "overall",
+                    "abbreviation": "Game",
+                    "type": "total",
+                    "summary": f"{wins}-{losses}",
+                }
+            ]
+        competitors.append(competitor)
+    comp: dict[str, Any] = {
+        "id": game.event_id,
+        "uid": f"s:40~l:41~e:{game.event_id}~c:{game.event_id}",
+        "date": when,
+        "type": {"id": "1", "abbreviation": "STD"},
+        "timeValid": True,
+        "neutralSite": game.neutral,
+        "conferenceCompetition": game.conference_competition,
+        "playByPlayAvailable": False,
+        "recent": False,
+        "competitors": competitors,
+        "notes": [],
+        "status": status,
+        "format": {"regulation": {"periods": 2}},
+        "startDate": when,
+    }
+    return {
+        "id": game.event_id,
+        "uid": f"s:40~l:41~e:{game.event_id}",
+        "date": when,
+        "name": f"{away.display_name} at {home.display_name}",
+        "shortName": f"{away.abbreviation} {'VS' if game.neutral else '@'} {home.abbreviation}",
+        "season": _season_block(game),
+        "competitions": [comp],
+        "links": [
+            {
+                "language": "en-US",
+                "rel": ["summary"],
+                "href": f"https://www.espn.com/mens-college-basketball/game/_/gameId/{game.event_id}",
+                "text": "Gamecast",
+                "shortText": "Gamecast",
+                "isExternal": False,
+                "isPremium": False,
+            }
+        ],
+        "status": status,
+    }
+
+
+def recorded_scoreboard_event(event_id: str, data: ReplayData) -> dict[str, Any] | None:
+    """The verbatim ``events[]`` object of a scoreboard recording, if one holds ``event_id``."""
+    for body in data.scoreboards.values():
+        for event in body.get("events", []):
+            if str(event.get("id")) == event_id:
+                return dict(event)
+    return None
+
+
+def _league_block(data: ReplayData, day: dt.date) -> dict[str, Any]:
+    season = season_of(day)
+    stype = 3 if any(g.season_type == 3 for g in data.games_by_date.get(day, ())) else 2
+    name, abbreviation, _ = SEASON_TYPE_NAMES[stype]
+    start = dt.date(season - 1, 7, 13)
+    end = dt.date(season, 4, 9)
+    return {
+        **LEAGUE,
+        "season": {
+            "year": season,
+            "startDate": f"{start.isoformat()}T07:00Z",
+            "endDate": f"{end.isoformat()}T06:59Z",
+            "displayName": f"{season - 1}-{str(season)[-2:]}",
+            "type": {"id": str(stype), "type": stype, "name": name, "abbreviation": abbreviation},
+        },
+        "calendarType": "day",
+        "calendarIsWhitelist": True,
+        "calendarStartDate": f"{start.isoformat()}T07:00Z",
+        "calendarEndDate": f"{end.isoformat()}T06:59Z",
+        "calendar": [f"{d.isoformat()}T08:00Z" for d in data.season_calendar.get(season, [])],
+    }
+
+
+def scoreboard_document(
+    data: ReplayData,
+    days: list[dt.date],
+    now: dt.date,
+    group: str | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    """``/scoreboard`` for ``days`` (one date or ESPN's range form), games of conference
+    ``group`` only unless it is None or ``"50"`` (all D1), at most ``limit`` events.
+
+    Recorded events (the 2024-12-01 scoreboard recording holds one) are put in verbatim when
+    final under the clock; everything else is reconstructed."""
+    events: list[dict[str, Any]] = []
+    for day in days:
+        for game in data.games_by_date.get(day, ()):
+            if group not in (None, "", "50"):
+                ids = {
+                    data.teams[game.home_id].conference_id,
+                    data.teams[game.away_id].conference_id,
+                }
+                if group not in ids:
+                    continue
+            event = None
+            if game.real_event_id and game.date <= now:
+                event = recorded_scoreboard_event(game.event_id, data)
+            events.append(event or scoreboard_event(game, data, now))
+    if limit is not None:
+        events = events[:limit]
+    first = days[0]
+    league = _league_block(data, first)
+    return {
+        "leagues": [league],
+        "day": {"date": first.isoformat()},
+        "events": events,
+        "eventsDate": {
+            "date": events[0]["date"] if events else f"{first.isoformat()}T08:00Z",
+            "seasonType": league["season"]["type"]["type"],
+        },
+    }
+
+
+# --------------------------------------------------------------------------- summary
+
+_STAT_SPECS: list[tuple[str, str, str | None]] = [
+    ("fieldGoalsMade-fieldGoalsAttempted", "FG", None),
+    ("fieldGoalPct", "Field Goal %", "FG%"),
+    ("threePointFieldGoalsMade-threePointFieldGoalsAttempted", "3PT", None),
+    ("threePointFieldGoalPct", "Three Point %", "3P%"),
+    ("freeThrowsMade-freeThrowsAttempted", "FT", None),
+    ("freeThrowPct", "Free Throw %", "FT%"),
+    ("totalRebounds", "Rebounds", "REB"),
+    ("offensiveRebounds", "Offensive Rebounds", "OR"),
+    ("defensiveRebounds", "Defensive Rebounds", "DR"),
+    ("assists", "Assists", "AST"),
+    ("blocks", "Blocks", "BLK"),
+    ("turnovers", "Turnovers", "TO"),
+    ("totalTurnovers", "Total Turnovers", "ToTO"),
+]
+
+
+def _pct(made: int, attempted: int) -> str:
+    return f"{100.0 * made / attempted:.1f}" if attempted else "0.0"
+
+
+def box_statistics(line: BoxLine) -> list[dict[str, Any]]:
+    """``boxscore.teams[].statistics[]`` from a real team box-score line, with ESPN's names,
+    labels, abbreviations and displayValue formats (``"25-58"``, ``"43.1"``, ``"12"``).
+
+    Only the statistics the box-score source has are given (no steals, fouls, technicals,
+    points off turnovers...)."""
+    values = {
+        "fieldGoalsMade-fieldGoalsAttempted": f"{line.fgm}-{line.fga}",
+        "fieldGoalPct": _pct(line.fgm, line.fga),
+        "threePointFieldGoalsMade-threePointFieldGoalsAttempted": f"{line.tpm}-{line.tpa}",
+        "threePointFieldGoalPct": _pct(line.tpm, line.tpa),
+        "freeThrowsMade-freeThrowsAttempted": f"{line.ftm}-{line.fta}",
+        "freeThrowPct": _pct(line.ftm, line.fta),
+        "totalRebounds": str(line.orb + line.drb),
+        "offensiveRebounds": str(line.orb),
+        "defensiveRebounds": str(line.drb),
+        "assists": str(line.ast),
+        "blocks": str(line.blk),
+        "turnovers": str(line.tov),
+        "totalTurnovers": str(line.tov),
+    }
+    stats: list[dict[str, Any]] = []
+    for name, label, abbreviation in _STAT_SPECS:
+        stat: dict[str, Any] = {"name": name, "displayValue": values[name]}
+        if abbreviation:
+            stat["abbreviation"] = abbreviation
+        stat["label"] = label
+        stats.append(stat)
+    return stats
+
+
+def _summary_team(team: Team) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": team.id,
+        "uid": f"s:40~l:41~t:{team.id}",
+        "slug": team.slug,
+        "location": team.location,
+        "name": team.name,
+        "abbreviation": team.abbreviation,
+        "displayName": team.display_name,
+        "shortDisplayName": team.short_display_name,
+    }
+    if team.color:
+        body["color"] = team.color
+    if team.alternate_color:
+        body["alternateColor"] = team.alternate_color
+    if team.logo:
+        body["logo"] = team.logo
+    return body
+
+
+def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, Any]:
+    """Reconstructed ``/summary?event=ID``: ``header`` (id, season, competitions[0] with
+    competitors, status) and ``boxscore.teams[]`` — with ``statistics`` from the real box
+    score when the game is final under the clock and its box score is known (2016-17 on),
+    an empty list when final without one, and no ``statistics`` key when scheduled."""
+    final = game.date <= now
+    status = status_of(game, now)
+    home, away = data.teams[game.home_id], data.teams[game.away_id]
+    header_competitors = []
+    box_teams = []
+    for order, (side, team, score, other) in enumerate(
+        (
+            ("home", home, game.home_score, game.away_score),
+            ("away", away, game.away_score, game.home_score),
+        )
+    ):
+        wins, losses = game.records[side]
+        if final:
+            wins, losses = (wins + 1, losses) if score > other else (wins, losses + 1)
+        else:
+            wins, losses = data.record_as_of(team.id, game.season, now)
+        competitor: dict[str, Any] = {
+            "id": team.id,
+            "uid": f"s:40~l:41~t:{team.id}",
+            "order": order,
+            "homeAway": side,
+        }
+        if final:
+            competitor["winner"] = score > other
+        competitor["team"] = {
+            "id": team.id,
+            "uid": f"s:40~l:41~t:{team.id}",
+            "location": team.location,
+            "name": team.name,
+            "nickname": team.nickname,
+            "abbreviation": team.abbreviation,
+            "displayName": team.display_name,
+            "color": team.color or "000000",
+            "alternateColor": team.alternate_color or "ffffff",
+            "logos": team_logos(team),
+            "links": team_links(team),
+        }
+        if final:
+            competitor["score"] = str(score)
+        if team.is_d1:
+            competitor["record"] = [
+                {"type": "total", "summary": f"{wins}-{losses}", "displayValue": f"{wins}-{losses}"}
+            ]
+        competitor["possession"] = False
+        header_competitors.append(competitor)
+        box_team: dict[str, Any] = {"team": _summary_team(team)}
+        if final:
+            box_team["statistics"] = box_statistics(game.box[side]) if game.box else []
+        box_team["displayOrder"] = 2 if side == "home" else 1
+        box_team["homeAway"] = side
+        box_teams.append(box_team)
+    box_teams.reverse()  # ESPN lists the away team first
+    when = iso_minute(game.start_utc)
+    header = {
+        "id": game.event_id,
+        "uid": f"s:40~l:41~e:{game.event_id}",
+        "season": {"year": game.season, "type": game.season_type},
+        "timeValid": True,
+        "competitions": [
+            {
+                "id": game.event_id,
+                "uid": f"s:40~l:41~e:{game.event_id}~c:{game.event_id}",
+                "date": when,
+                "neutralSite": game.neutral,
+                "conferenceCompetition": game.conference_competition,
+                "boxscoreAvailable": bool(final and game.box),
+                "commentaryAvailable": False,
+                "liveAvailable": False,
+                "shotChartAvailable": False,
+                "timeoutsAvailable": False,
+                "possessionArrowAvailable": False,
+                "onWatchESPN": False,
+                "recent": False,
+                "wallclockAvailable": False,
+                "boxscoreSource": "full" if final and game.box else "none",
+                "playByPlaySource": "none",
+                "competitors": header_competitors,
+                "status": {"type": status["type"]},
+            }
+        ],
+        "links": [
+            {
+                "rel": ["summary"],
+                "href": f"https://www.espn.com/mens-college-basketball/game/_/gameId/{game.event_id}",
+                "text": "Gamecast",
+                "shortText": "Summary",
+                "isExternal": False,
+                "isPremium": False,
+            }
+        ],
+        "league": {**LEAGUE, "isTournament": False},
+    }
+    return {
+        "boxscore": {"teams": box_teams, "players": []},
+        "format": {
+            "regulation": {"periods": 2, "displayName": "Half", "slug": "half", "clock": 1200.0}
+        },
+        "gameInfo": {},
+        "leaders": [],
+        "header": header,
+        "plays": [],
+        "standings": {},
+    }
