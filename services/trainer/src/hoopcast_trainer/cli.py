@@ -1,0 +1,277 @@
+"""``hoopcast-trainer``: build training sets, fit LightGBM, evaluate, register and gate models.
+
+Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
+``train`` (dataset + fit + evaluate + register), the DAG steps ``dataset``, ``fit``,
+``evaluate``, ``register`` (each on ``--run-id`` or the latest run that finished the previous
+step), and ``list``, ``promote VERSION``, ``rollback``, ``challenger VERSION [--off]``.
+Every command runs through :func:`hoopcast_common.runs.run_stage`: exit codes 0/2/3/99 and the
+last stdout line is the JSON run summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.db import connect, transaction
+from hoopcast_common.errors import HoopcastError
+from hoopcast_common.logging import configure_logging
+from hoopcast_common.runs import RunContext, run_stage
+from hoopcast_common.settings import Settings, load_settings
+
+from hoopcast_trainer import pipeline, registry
+from hoopcast_trainer.config import TrainerConfig, model_dir
+
+STAGE = "trainer"
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)"),
+]
+RunId = Annotated[
+    str | None,
+    typer.Option("--run-id", help="Training run id (default: latest run ready for this step)"),
+]
+DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+
+
+def _execute(
+    command: str,
+    as_of_text: str | None,
+    body: Callable[[RunContext, Settings, TrainerConfig, Path, Path], None],
+) -> None:
+    """Resolve settings and ``--as-of``, then run ``body`` as one logged stage run."""
+    configure_logging()
+    try:
+        settings = load_settings(STAGE)
+        as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
+        cfg = TrainerConfig.from_settings(settings)
+    except HoopcastError as exc:
+        error = exc
+
+        def fail(_ctx: RunContext) -> None:
+            raise error
+
+        profile = os.environ.get("HOOPCAST_ENV", "local")
+        raise typer.Exit(
+            run_stage(
+                stage=STAGE, command=command, as_of=None, profile=profile, db_path=None, body=fail
+            )
+        ) from None
+    db_path = settings.db_path
+    models = model_dir(settings)
+
+    def run(ctx: RunContext) -> None:
+        ctx.extra["model_name"] = cfg.model_name
+        body(ctx, settings, cfg, db_path, models)
+
+    code = run_stage(
+        stage=STAGE,
+        command=command,
+        as_of=as_of,
+        profile=settings.profile,
+        db_path=db_path,
+        body=run,
+    )
+    raise typer.Exit(code)
+
+
+def _opt_date(value: str | None, name: str) -> dt.date | None:
+    return parse_date(value, name) if value else None
+
+
+@app.command()
+def dataset(
+    as_of: AsOf = None,
+    train_from: DateOpt = None,
+    train_until: DateOpt = None,
+    validate_from: DateOpt = None,
+    validate_to: DateOpt = None,
+) -> None:
+    """Snapshot training and validation sets (time-based split) as a new training run."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        assert ctx.as_of is not None
+        run = pipeline.step_dataset(
+            db,
+            models,
+            cfg,
+            as_of=ctx.as_of,
+            train_from=_opt_date(train_from, "--train-from"),
+            train_until=_opt_date(train_until, "--train-until"),
+            validate_from=_opt_date(validate_from, "--validate-from"),
+            validate_to=_opt_date(validate_to, "--validate-to"),
+        )
+        ctx.count("train_games", run.n_train)
+        ctx.count("validation_games", run.n_validate)
+        ctx.extra.update(run.summary())
+
+    _execute("dataset", as_of, body)
+
+
+@app.command()
+def fit(as_of: AsOf = None, run_id: RunId = None) -> None:
+    """Fit the LightGBM binary (home win) and regression (home margin) models."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        run = pipeline.step_fit(db, models, cfg, run_id)
+        ctx.count("train_games", run.n_train)
+        ctx.extra.update(run.summary())
+
+    _execute("fit", as_of, body)
+
+
+@app.command()
+def evaluate(as_of: AsOf = None, run_id: RunId = None) -> None:
+    """Score the fitted models on the validation window against the baselines."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        run = pipeline.step_evaluate(db, models, cfg, run_id)
+        ctx.count("validation_games", run.n_validate)
+        ctx.extra.update(run.summary())
+
+    _execute("evaluate", as_of, body)
+
+
+@app.command()
+def register(as_of: AsOf = None, run_id: RunId = None) -> None:
+    """Register the evaluated run as a new version and apply the promotion gate."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        run = pipeline.step_register(db, models, cfg, run_id)
+        ctx.count("models_registered", 1)
+        ctx.extra.update(run.summary())
+
+    _execute("register", as_of, body)
+
+
+@app.command()
+def train(
+    as_of: AsOf = None,
+    train_from: DateOpt = None,
+    train_until: DateOpt = None,
+    validate_from: DateOpt = None,
+    validate_to: DateOpt = None,
+) -> None:
+    """dataset + fit + evaluate + register in one go."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        assert ctx.as_of is not None
+        run = pipeline.step_dataset(
+            db,
+            models,
+            cfg,
+            as_of=ctx.as_of,
+            train_from=_opt_date(train_from, "--train-from"),
+            train_until=_opt_date(train_until, "--train-until"),
+            validate_from=_opt_date(validate_from, "--validate-from"),
+            validate_to=_opt_date(validate_to, "--validate-to"),
+        )
+        pipeline.step_fit(db, models, cfg, run.run_id)
+        pipeline.step_evaluate(db, models, cfg, run.run_id)
+        run = pipeline.step_register(db, models, cfg, run.run_id)
+        ctx.count("train_games", run.n_train)
+        ctx.count("validation_games", run.n_validate)
+        ctx.count("models_registered", 1)
+        ctx.extra.update(run.summary())
+
+    _execute("train", as_of, body)
+
+
+@app.command("list")
+def list_(as_of: AsOf = None) -> None:
+    """Print the registered versions (one line each on stderr; all in the summary)."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        conn = connect(db)
+        try:
+            entries = registry.list_models(conn, cfg.model_name)
+        finally:
+            conn.close()
+        for e in entries:
+            d = e.as_dict()
+            typer.echo(
+                f"{e.model_name} {e.version:>5} {e.serving_role:<10} train..{d['train_until']} "
+                f"validate {d['validate']} log-loss {d['log_loss']:.4f} "
+                f"accuracy {d['accuracy']:.3f} MAE {d['margin_mae']:.2f}",
+                err=True,
+            )
+        ctx.count("models", len(entries))
+        ctx.extra["models"] = [e.as_dict() for e in entries]
+
+    _execute("list", as_of, body)
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="Version to make production, e.g. v3")],
+    as_of: AsOf = None,
+) -> None:
+    """Force VERSION to production (bypasses the gate; the current production is archived)."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        conn = connect(db)
+        try:
+            entry = registry.get(conn, cfg.model_name, version)
+            registry.load_model(models, entry)  # refuse to serve missing/corrupt artefacts
+            with transaction(conn):
+                registry.promote(conn, cfg.model_name, version, "forced by `promote`")
+        finally:
+            conn.close()
+        ctx.extra["production"] = version
+
+    _execute("promote", as_of, body)
+
+
+@app.command()
+def rollback(as_of: AsOf = None) -> None:
+    """Restore the previous production model (the current one is archived)."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        conn = connect(db)
+        try:
+            with transaction(conn):
+                demoted, restored = registry.rollback(conn, cfg.model_name)
+                registry.load_model(models, registry.get(conn, cfg.model_name, restored))
+        finally:
+            conn.close()
+        ctx.extra.update({"production": restored, "archived": demoted})
+
+    _execute("rollback", as_of, body)
+
+
+@app.command()
+def challenger(
+    version: Annotated[str, typer.Argument(help="Candidate version, e.g. v4")],
+    off: Annotated[bool, typer.Option("--off", help="Stop challenging")] = False,
+    as_of: AsOf = None,
+) -> None:
+    """Mark a candidate as an active challenger (it gets daily predictions too), or unmark it."""
+
+    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        conn = connect(db)
+        try:
+            if not off:
+                registry.load_model(models, registry.get(conn, cfg.model_name, version))
+            with transaction(conn):
+                registry.set_challenger(conn, cfg.model_name, version, not off)
+        finally:
+            conn.close()
+        ctx.extra.update({"challenger": version, "active": not off})
+
+    _execute("challenger", as_of, body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,483 @@
+"""The training steps, chained through ``ml.training_runs``: dataset → fit → evaluate → register.
+
+Each step works on the training run given by id, or on the latest run of the model name that
+finished the previous step, and records itself in the run's row (``step``). The DAG runs one
+step per task; ``hoopcast-trainer train`` runs all four in one process. A run's working files
+live in ``HOOPCAST_MODEL_DIR/runs/<run_id>/`` (``train.parquet``, ``validate.parquet``,
+``model/``); ``register`` copies ``model/`` to ``HOOPCAST_MODEL_DIR/<model_name>/<version>/``.
+
+DuckDB allows one writer at a time, so no step holds the database open while it trains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hoopcast_common.db import connect, transaction
+from hoopcast_common.errors import BadInputError
+
+from hoopcast_trainer import model as model_io
+from hoopcast_trainer import registry
+from hoopcast_trainer.config import TrainerConfig
+from hoopcast_trainer.dataset import (
+    META_COLUMNS,
+    data_hash,
+    feature_columns,
+    load_labelled,
+    resolve_split,
+)
+from hoopcast_trainer.metrics import fit_elo_margin, logit, score
+
+log = logging.getLogger(__name__)
+
+STEPS = ("dataset", "fit", "evaluate", "register")
+TRAIN_FILE = "train.parquet"
+VALIDATE_FILE = "validate.parquet"
+MODEL_SUBDIR = "model"
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """One ``ml.training_runs`` row (JSON columns decoded)."""
+
+    run_id: str
+    model_name: str
+    as_of: dt.date | None
+    step: str
+    train_from: dt.date | None
+    train_until: dt.date
+    validate_from: dt.date
+    validate_to: dt.date
+    n_train: int
+    n_validate: int
+    feature_list: list[str]
+    data_hash: str
+    params: dict[str, Any]
+    work_dir: str
+    metrics: dict[str, Any]
+    model_version: str | None
+    gate_decision: str | None
+
+    def folder(self, model_dir: Path) -> Path:
+        """Absolute working folder of the run."""
+        return model_dir / self.work_dir
+
+    def summary(self) -> dict[str, Any]:
+        """Facts for the CLI's JSON run summary."""
+        headline = {k: self.metrics.get("model", {}).get(k) for k in ("log_loss", "accuracy")}
+        return {
+            "training_run_id": self.run_id,
+            "step": self.step,
+            "train_until": self.train_until.isoformat(),
+            "validate": f"{self.validate_from}..{self.validate_to}",
+            "n_features": len(self.feature_list),
+            **({"validation": headline} if self.metrics else {}),
+            **({"model_version": self.model_version} if self.model_version else {}),
+            **({"gate": self.gate_decision} if self.gate_decision else {}),
+        }
+
+
+_RUN_COLUMNS = (
+    "run_id, model_name, as_of, step, train_from, train_until, validate_from, validate_to, "
+    "n_train, n_validate, feature_list, data_hash, params, work_dir, metrics, model_version, "
+    "gate_decision"
+)
+
+
+def _run(row: tuple[Any, ...]) -> TrainingRun:
+    return TrainingRun(
+        run_id=row[0],
+        model_name=row[1],
+        as_of=row[2],
+        step=row[3],
+        train_from=row[4],
+        train_until=row[5],
+        validate_from=row[6],
+        validate_to=row[7],
+        n_train=int(row[8] or 0),
+        n_validate=int(row[9] or 0),
+        feature_list=list(json.loads(row[10] or "[]")),
+        data_hash=row[11] or "",
+        params=dict(json.loads(row[12] or "{}")),
+        work_dir=row[13] or "",
+        metrics=dict(json.loads(row[14] or "{}")),
+        model_version=row[15],
+        gate_decision=row[16],
+    )
+
+
+def get_run(db_path: Path, run_id: str) -> TrainingRun:
+    """The training run ``run_id``.
+
+    Raises:
+        BadInputError: unknown run id.
+    """
+    conn = connect(db_path)
+    try:
+        row = conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE run_id = ?", [run_id]
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise BadInputError(f"--run-id {run_id!r}: no such training run")
+    return _run(row)
+
+
+def _pick_run(db_path: Path, model_name: str, step: str, run_id: str | None) -> TrainingRun:
+    previous = STEPS[STEPS.index(step) - 1]
+    if run_id is not None:
+        run = get_run(db_path, run_id)
+        if run.step != previous:
+            raise BadInputError(
+                f"training run {run_id} is at step {run.step!r}; `{step}` needs a run that "
+                f"finished `{previous}`"
+            )
+        return run
+    conn = connect(db_path)
+    try:
+        row = conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE model_name = ? AND step = ? "
+            "AND status = 'ok' ORDER BY created_at DESC, run_id DESC LIMIT 1",
+            [model_name, previous],
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        raise BadInputError(
+            f"no training run of {model_name!r} has finished the `{previous}` step: run "
+            f"`hoopcast-trainer {previous}` (or `hoopcast-trainer train`) first"
+        )
+    return _run(row)
+
+
+def _update(db_path: Path, run_id: str, **columns: Any) -> None:
+    conn = connect(db_path)
+    try:
+        sets = ", ".join(f"{name} = ?" for name in columns)
+        conn.execute(
+            f"UPDATE ml.training_runs SET {sets}, updated_at = current_timestamp WHERE run_id = ?",
+            [*columns.values(), run_id],
+        )
+    finally:
+        conn.close()
+
+
+def new_run_id() -> str:
+    """A sortable, unique training run id: ``tr_YYYYmmddTHHMMSS_<6 hex>`` (UTC)."""
+    return f"tr_{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}_{secrets.token_hex(3)}"
+
+
+def step_dataset(
+    db_path: Path,
+    model_dir: Path,
+    cfg: TrainerConfig,
+    *,
+    as_of: dt.date,
+    train_from: dt.date | None = None,
+    train_until: dt.date | None = None,
+    validate_from: dt.date | None = None,
+    validate_to: dt.date | None = None,
+) -> TrainingRun:
+    """Snapshot the train and validation rows of a new training run.
+
+    Training rows: final D1-vs-D1 games of ``features.game_features`` in the training window;
+    validation rows: the same in the validation window (see
+    :func:`hoopcast_trainer.dataset.resolve_split` for the defaults).
+
+    Raises:
+        BadInputError: features missing, inconsistent windows, or an empty window.
+    """
+    conn = connect(db_path)
+    try:
+        features = feature_columns(conn)
+        split = resolve_split(
+            conn,
+            as_of=as_of,
+            train_from=train_from if train_from is not None else cfg.train_from,
+            train_until=train_until,
+            validate_from=validate_from,
+            validate_to=validate_to,
+            min_validation_games=cfg.min_validation_games,
+        )
+        train = load_labelled(conn, features, split.train_from, split.train_until)
+        validate = load_labelled(conn, features, split.validate_from, split.validate_to)
+    finally:
+        conn.close()
+    if train.empty:
+        raise BadInputError(
+            f"training window {split.train_from or 'start'}..{split.train_until} holds no final "
+            "D1 games in features.game_features"
+        )
+    if validate.empty:
+        raise BadInputError(
+            f"validation window {split.validate_from}..{split.validate_to} holds no final D1 "
+            "games in features.game_features"
+        )
+    run_id = new_run_id()
+    work_dir = f"runs/{run_id}"
+    folder = model_dir / work_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    train.to_parquet(folder / TRAIN_FILE, index=False)
+    validate.to_parquet(folder / VALIDATE_FILE, index=False)
+    digest = data_hash(pd.concat([train, validate]), [*META_COLUMNS, *features])
+    conn = connect(db_path)
+    try:
+        conn.execute(
+            "INSERT INTO ml.training_runs (run_id, model_name, as_of, step, status, train_from, "
+            "train_until, validate_from, validate_to, n_train, n_validate, feature_list, "
+            "data_hash, work_dir) VALUES (?, ?, ?, 'dataset', 'ok', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                cfg.model_name,
+                as_of,
+                split.train_from,
+                split.train_until,
+                split.validate_from,
+                split.validate_to,
+                len(train),
+                len(validate),
+                json.dumps(features),
+                digest,
+                work_dir,
+            ],
+        )
+    finally:
+        conn.close()
+    log.info(
+        "dataset %s: %d training games (..%s), %d validation games (%s..%s), %d features",
+        run_id,
+        len(train),
+        split.train_until,
+        len(validate),
+        split.validate_from,
+        split.validate_to,
+        len(features),
+    )
+    return get_run(db_path, run_id)
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise BadInputError(
+            f"training dataset {path} is missing; re-run `hoopcast-trainer dataset`"
+        )
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise BadInputError(f"training dataset {path} is corrupt: {exc}") from exc
+
+
+def step_fit(
+    db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
+) -> TrainingRun:
+    """Fit the binary and regression LightGBM models of a run that finished ``dataset``."""
+    run = _pick_run(db_path, cfg.model_name, "fit", run_id)
+    folder = run.folder(model_dir)
+    train = _read_frame(folder / TRAIN_FILE)
+    fitted = model_io.fit(train, run.feature_list, cfg.params, cfg.num_boost_round)
+    params = {**cfg.params, "num_boost_round": cfg.num_boost_round}
+    fitted.metadata = {
+        "model_name": run.model_name,
+        "training_run_id": run.run_id,
+        "train_from": run.train_from,
+        "train_until": run.train_until,
+        "validate_from": run.validate_from,
+        "validate_to": run.validate_to,
+        "n_train": run.n_train,
+        "data_hash": run.data_hash,
+        "params": params,
+        "label_means": {
+            "home_win": float(train["home_win"].astype(np.float64).mean()),
+            "home_margin": float(train["home_margin"].astype(np.float64).mean()),
+        },
+        "elo_margin_line": list(fit_elo_margin(train["elo_home_prob"], train["home_margin"])),
+    }
+    model_io.save(fitted, folder / MODEL_SUBDIR)
+    _update(db_path, run.run_id, step="fit", params=json.dumps(params))
+    log.info("fit %s: %d rounds on %d games", run.run_id, cfg.num_boost_round, len(train))
+    return get_run(db_path, run.run_id)
+
+
+def baseline_predictions(
+    frame: pd.DataFrame, metadata: dict[str, Any]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Baseline (probability, margin) per game for ``frame``.
+
+    * ``home_court``: the training set's home-win rate and mean home margin for every game;
+    * ``elo``: ``elo_home_prob`` from features, margin = a + b * logit(elo_home_prob) with
+      (a, b) fitted by least squares on the training set.
+    """
+    n = len(frame)
+    means = metadata.get("label_means", {})
+    a, b = metadata.get("elo_margin_line", [0.0, 0.0])
+    elo = frame["elo_home_prob"].astype(np.float64).fillna(0.5).to_numpy()
+    return {
+        "home_court": (
+            np.full(n, float(means.get("home_win", 0.5))),
+            np.full(n, float(means.get("home_margin", 0.0))),
+        ),
+        "elo": (elo, a + b * logit(elo)),
+    }
+
+
+def evaluate_frame(fitted: model_io.GameModel, frame: pd.DataFrame) -> dict[str, Any]:
+    """Validation metrics of a model and of the baselines on the same games.
+
+    Returns ``{"n_games", "model": {...}, "elo": {...}, "home_court": {...}}`` with each entry
+    as :func:`hoopcast_trainer.metrics.score` returns it.
+    """
+    y = frame["home_win"].astype(np.float64).to_numpy()
+    margin = frame["home_margin"].astype(np.float64).to_numpy()
+    prob, predicted_margin = fitted.predict(frame)
+    out: dict[str, Any] = {"n_games": len(frame), "model": score(y, prob, margin, predicted_margin)}
+    for name, (p, m) in baseline_predictions(frame, fitted.metadata).items():
+        out[name] = score(y, p, margin, m)
+    return out
+
+
+def step_evaluate(
+    db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
+) -> TrainingRun:
+    """Score a fitted run on its validation window against the baselines; saved with the model."""
+    run = _pick_run(db_path, cfg.model_name, "evaluate", run_id)
+    folder = run.folder(model_dir)
+    fitted = model_io.load(folder / MODEL_SUBDIR)
+    validate = _read_frame(folder / VALIDATE_FILE)
+    metrics = evaluate_frame(fitted, validate)
+    model_io.write_metadata(folder / MODEL_SUBDIR, {**fitted.metadata, "metrics": metrics})
+    _update(db_path, run.run_id, step="evaluate", metrics=json.dumps(metrics))
+    m, e = metrics["model"], metrics["elo"]
+    log.info(
+        "evaluate %s on %d games: log-loss %.4f (Elo %.4f), accuracy %.3f (Elo %.3f), "
+        "margin MAE %.2f (Elo %.2f)",
+        run.run_id,
+        metrics["n_games"],
+        m["log_loss"],
+        e["log_loss"],
+        m["accuracy"],
+        e["accuracy"],
+        m["margin_mae"],
+        e["margin_mae"],
+    )
+    return get_run(db_path, run.run_id)
+
+
+def gate_decision(
+    new_log_loss: float, elo_log_loss: float, production_log_loss: float | None
+) -> tuple[bool, str]:
+    """The promotion gate: promote only if better than production and not worse than Elo.
+
+    Both comparisons use validation log-loss on the same games (the new model's validation
+    window). ``production_log_loss`` None means there is no comparable production model.
+
+    Returns:
+        ``(promote, reason)``.
+    """
+    if new_log_loss > elo_log_loss:
+        return False, (
+            f"kept as candidate: log-loss {new_log_loss:.4f} is worse than the Elo baseline "
+            f"{elo_log_loss:.4f}"
+        )
+    if production_log_loss is None:
+        return True, (
+            f"promoted: no comparable production model; log-loss {new_log_loss:.4f} <= Elo "
+            f"{elo_log_loss:.4f}"
+        )
+    if new_log_loss < production_log_loss:
+        return True, (
+            f"promoted: log-loss {new_log_loss:.4f} beats production {production_log_loss:.4f} "
+            "on the same validation games"
+        )
+    return False, (
+        f"kept as candidate: log-loss {new_log_loss:.4f} does not beat production "
+        f"{production_log_loss:.4f} on the same validation games"
+    )
+
+
+def step_register(
+    db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
+) -> TrainingRun:
+    """Register an evaluated run as a new version and apply the promotion gate.
+
+    The artefacts are copied to ``<model_dir>/<model_name>/<version>/``; the registry row, the
+    gate's stage change and the run's ``register`` step are written in one transaction.
+
+    Raises:
+        BadInputError: the current production model's artefacts are corrupt (names the file).
+    """
+    run = _pick_run(db_path, cfg.model_name, "register", run_id)
+    folder = run.folder(model_dir)
+    validate = _read_frame(folder / VALIDATE_FILE)
+    new_ll = float(run.metrics["model"]["log_loss"])
+    elo_ll = float(run.metrics["elo"]["log_loss"])
+    conn = connect(db_path)
+    try:
+        current = registry.production(conn, run.model_name)
+        version, number = registry.next_version(conn, run.model_name)
+    finally:
+        conn.close()
+    production_ll: float | None = None
+    if current is not None:
+        current_model = registry.load_model(model_dir, current)
+        missing = [f for f in current_model.features if f not in validate.columns]
+        if missing:
+            log.warning(
+                "production %s uses features no longer built (%s): it cannot be compared",
+                current.version,
+                missing,
+            )
+        else:
+            y = validate["home_win"].astype(np.float64).to_numpy()
+            production_ll = float(score(y, current_model.predict(validate)[0])["log_loss"])
+    promote, reason = gate_decision(new_ll, elo_ll, production_ll)
+    artefact_path = f"{run.model_name}/{version}"
+    target = model_dir / artefact_path
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(folder / MODEL_SUBDIR, target)
+    metadata = model_io.read_metadata(target)
+    model_io.write_metadata(
+        target, {**metadata, "version": version, "registered_at": dt.datetime.now(dt.UTC)}
+    )
+    conn = connect(db_path)
+    try:
+        with transaction(conn):
+            registry.insert(
+                conn,
+                model_name=run.model_name,
+                version=version,
+                version_number=number,
+                run_id=run.run_id,
+                artefact_path=artefact_path,
+                train_from=run.train_from,
+                train_until=run.train_until,
+                validate_from=run.validate_from,
+                validate_to=run.validate_to,
+                feature_list=run.feature_list,
+                data_hash=run.data_hash,
+                metrics={**run.metrics, "production_log_loss_same_games": production_ll},
+            )
+            if promote:
+                registry.promote(conn, run.model_name, version, reason)
+            conn.execute(
+                "UPDATE ml.training_runs SET step = 'register', model_version = ?, "
+                "gate_decision = ?, updated_at = current_timestamp WHERE run_id = ?",
+                [version, reason, run.run_id],
+            )
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    finally:
+        conn.close()
+    log.info("register %s as %s %s: %s", run.run_id, run.model_name, version, reason)
+    return get_run(db_path, run.run_id)
