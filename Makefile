@@ -1,0 +1,57 @@
+# hoopcast — the two set-up commands of the README, and their parts.
+#
+#   make up      the main job: build the images, `docker compose --profile replay up`, follow the
+#                start-up pipeline run to its end (the Airflow UI stays up at http://localhost:8080)
+#   make test    lint, type checks and the whole test suite (what CI runs)
+#
+# Everything installs what it needs: uv comes from PyPI into .tools/, the workspace into .venv/.
+
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+COMPOSE_FILE := compose/docker-compose.yml
+
+.PHONY: help setup lint typecheck test pipeline airflow-pipeline images up down bench clean
+
+help:
+	@sed -n '1,12p' Makefile
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+setup: $(UV)
+	$(UV) sync --frozen
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: setup
+	$(UV) run mypy services/common/src services/ingestion/src services/espn-replay/src \
+	    services/features/src services/trainer/src services/predictor/src airflow/src
+
+test: lint typecheck
+	bash scripts/run-tests.sh
+
+# The pipeline without Docker: the replay server plus every stage's console script, in the
+# order of the hoopcast_pipeline DAG, on the replay profile (HOOPCAST_ENV=local for live ESPN).
+pipeline: setup
+	$(UV) run bash scripts/run-pipeline.sh
+
+images: setup
+	bash scripts/build-images
+
+up: images
+	bash scripts/compose-up.sh
+
+down:
+	docker compose -f $(COMPOSE_FILE) --profile replay down --volumes
+
+bench: setup
+	for b in bench/*/run.py; do $(UV) run python $$b; done
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache .mypy_cache
