@@ -21,13 +21,14 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
+import gc
 import hashlib
 import logging
 import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,7 @@ class Team:
         return re.sub(r"[^a-z0-9]+", "-", self.display_name.lower()).strip("-")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoxLine:
     """One team's box-score totals in one game (counts; source: data/boxscores)."""
 
@@ -152,7 +153,7 @@ class BoxLine:
     blk: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Game:
     """One game of the results file, with everything the responses need.
 
@@ -237,11 +238,23 @@ def eastern_utc_offset(local: dt.datetime) -> dt.timedelta:
     DST rule of the US since 2007 (second Sunday of March 02:00 to first Sunday of November
     02:00); all replayed seasons start in 2010.
     """
-    start = dt.datetime.combine(_nth_sunday(local.year, 3, 2), dt.time(2))
-    end = dt.datetime.combine(_nth_sunday(local.year, 11, 1), dt.time(2))
-    return dt.timedelta(hours=-4) if start <= local < end else dt.timedelta(hours=-5)
+    start, end = _dst_bounds(local.year)
+    return _EDT if start <= local < end else _EST
 
 
+_EDT = dt.timedelta(hours=-4)
+_EST = dt.timedelta(hours=-5)
+
+
+@cache
+def _dst_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    return (
+        dt.datetime.combine(_nth_sunday(year, 3, 2), dt.time(2)),
+        dt.datetime.combine(_nth_sunday(year, 11, 1), dt.time(2)),
+    )
+
+
+@lru_cache(maxsize=65536)
 def eastern_to_utc(day: dt.date, tip: dt.time) -> dt.datetime:
     """US Eastern wall-clock tip ``tip`` on ``day`` as an aware UTC datetime."""
     local = dt.datetime.combine(day, tip)
@@ -287,14 +300,20 @@ def tip_time(day: dt.date, home_id: str, away_id: str) -> dt.time:
     Picked from weighted weekday / weekend slot lists by blake2b of ``date|home|away``, so it
     is stable across restarts and machines.
     """
-    slots = _WEEKEND_TIPS if day.weekday() >= 5 else _WEEKDAY_TIPS
-    total = sum(w for _, w in slots)
-    pick = _stable_int(f"{day.isoformat()}|{home_id}|{away_id}") % total
-    for (hour, minute), weight in slots:
-        if pick < weight:
-            return dt.time(hour, minute)
-        pick -= weight
-    return dt.time(19, 0)  # pragma: no cover - unreachable
+    times, cumulative = _TIP_TABLES[day.weekday() >= 5]
+    pick = _stable_int(f"{day.isoformat()}|{home_id}|{away_id}") % cumulative[-1]
+    return times[bisect.bisect_right(cumulative, pick)]
+
+
+def _tip_table(slots: list[tuple[tuple[int, int], int]]) -> tuple[list[dt.time], list[int]]:
+    times = [dt.time(h, m) for (h, m), _ in slots]
+    cumulative: list[int] = []
+    for _, weight in slots:
+        cumulative.append((cumulative[-1] if cumulative else 0) + weight)
+    return times, cumulative
+
+
+_TIP_TABLES = {False: _tip_table(_WEEKDAY_TIPS), True: _tip_table(_WEEKEND_TIPS)}
 
 
 def selection_sunday(season: int) -> dt.date:
@@ -306,6 +325,7 @@ def selection_sunday(season: int) -> dt.date:
     )
 
 
+@lru_cache(maxsize=8192)
 def season_type_of(day: dt.date) -> int:
     """ESPN season type of a game date: 3 (postseason) after Selection Sunday, else 2."""
     season = season_of(day)
@@ -451,7 +471,7 @@ def _synthetic_team(name: str, taken: set[str]) -> Team:
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Contest:
     date: dt.date
     espn_game_id: str | None
@@ -470,36 +490,42 @@ def _load_boxscores(
             "no box-score parquet files under %s: summaries carry no team statistics", folder
         )
         return index
-    stats = ", ".join(f'CAST("{c}" AS INTEGER)' for c in BOX_STAT_COLUMNS)
+    fill = ", ".join(f"('{name}', '{tid}')" for name, tid in BOX_TEAM_ID_FILL.items())
+    n = len(BOX_STAT_COLUMNS)
+    a_stats = ", ".join(f"a.s{i}" for i in range(n))
+    b_stats = ", ".join(f"b.s{i}" for i in range(n))
+    stat_aliases = ", ".join(
+        f'CAST(coalesce("{c}", 0) AS INTEGER) AS s{i}' for i, c in enumerate(BOX_STAT_COLUMNS)
+    )
+    # one row per contest: (date, espn_game_id, mins, team A id, A stats..., team B id, B stats)
     rows = con.execute(
-        f"SELECT contest_id, game_date, team, team_espn_team_id, espn_game_id, mins, pts, {stats}"
-        " FROM read_parquet(?) ORDER BY contest_id, team",
+        f"""
+        WITH fill(team, tid) AS (VALUES {fill}),
+        rows AS (
+            SELECT contest_id, game_date, espn_game_id, mins, coalesce(pts, 0) AS pts,
+                   coalesce(nullif(team_espn_team_id, ''), fill.tid, '') AS tid, {stat_aliases},
+                   row_number() OVER (PARTITION BY contest_id ORDER BY r.team) AS rn,
+                   count(*) OVER (PARTITION BY contest_id) AS n
+            FROM read_parquet(?) r LEFT JOIN fill ON fill.team = r.team
+        )
+        SELECT a.game_date, coalesce(a.espn_game_id, b.espn_game_id), a.mins,
+               a.tid, {a_stats}, b.tid, {b_stats}
+        FROM rows a JOIN rows b ON a.contest_id = b.contest_id AND a.rn = 1 AND b.rn = 2
+        WHERE a.n = 2 AND (a.pts > 0 OR b.pts > 0)
+        """,
         [[str(f) for f in files]],
     ).fetchall()
-    by_contest: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
-        by_contest[str(row[0])].append(row)
-    for contest_rows in by_contest.values():
-        if len(contest_rows) != 2:
-            continue
-        if all((r[6] or 0) == 0 for r in contest_rows):
-            continue  # all-zero stats (data/boxscores/README.md: contest 5809546)
-        lines: dict[str, BoxLine] = {}
-        for r in contest_rows:
-            tid = r[3] or BOX_TEAM_ID_FILL.get(str(r[2]), "")
-            if tid in lines:
-                tid = ""  # both unknown: keep the first only as unknown
-            lines[str(tid)] = BoxLine(*(int(v or 0) for v in r[7:]))
-        date = contest_rows[0][1]
-        contest = _Contest(
-            date=date,
-            espn_game_id=contest_rows[0][4] or contest_rows[1][4] or None,
-            lines=lines,
-            mins=contest_rows[0][5],
-        )
-        for tid in lines:
-            if tid:
-                index[(date, tid)].append(contest)
+        date, game_id, mins = row[0], row[1], row[2]
+        a_id, b_id = row[3], row[4 + n]
+        if a_id == b_id:
+            b_id = "" if a_id else "?"  # never two lines under one key
+        lines = {a_id: BoxLine(*row[4 : 4 + n]), b_id: BoxLine(*row[5 + n : 5 + 2 * n])}
+        contest = _Contest(date=date, espn_game_id=game_id or None, lines=lines, mins=mins)
+        if a_id:
+            index[(date, a_id)].append(contest)
+        if b_id and b_id != "?":
+            index[(date, b_id)].append(contest)
     return index
 
 
@@ -593,13 +619,28 @@ def load_replay_data(paths: DataPaths) -> ReplayData:
 
 @lru_cache(maxsize=4)
 def _load_cached(paths: DataPaths) -> ReplayData:
+    # ~100k small objects are built here: the cyclic GC would rescan them over and over
+    # (about 40% of the load's CPU time). None of them form cycles worth collecting, so the
+    # collector is paused while loading.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        data = _load(paths)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return data
+
+
+def _load(paths: DataPaths) -> ReplayData:
     paths.check()
     t0 = time.perf_counter()
     con = duckdb.connect()
     try:
         try:
             rows = con.execute(
-                "SELECT neutral, away, ascore, home, hscore, date FROM read_csv(?, header=false,"
+                "SELECT neutral, away, ascore, home, hscore, date,"
+                " CAST(try_strptime(date, '%Y%m%d') AS DATE) FROM read_csv(?, header=false,"
                 " columns={'neutral': 'INTEGER', 'away': 'VARCHAR', 'ascore': 'INTEGER',"
                 " 'home': 'VARCHAR', 'hscore': 'INTEGER', 'date': 'VARCHAR',"
                 " 'aspread': 'VARCHAR'})",
@@ -613,7 +654,7 @@ def _load_cached(paths: DataPaths) -> ReplayData:
         dropped: dict[str, int] = defaultdict(int)
         parsed: list[tuple[bool, str, int, str, int, dt.date]] = []
         seen: set[tuple[str, str, str]] = set()
-        for neutral, away, ascore, home, hscore, date in rows:
+        for neutral, away, ascore, home, hscore, date, day in rows:
             if None in (away, home, ascore, hscore, date):
                 dropped["incomplete"] += 1
                 continue
@@ -625,10 +666,8 @@ def _load_cached(paths: DataPaths) -> ReplayData:
                 dropped["duplicate_key"] += 1
                 continue
             seen.add(key)
-            try:
-                day = dt.datetime.strptime(date, "%Y%m%d").date()
-            except ValueError as exc:
-                raise BadInputError(f"--results {paths.results}: bad date {date!r}") from exc
+            if day is None:
+                raise BadInputError(f"--results {paths.results}: bad date {date!r} (YYYYMMDD)")
             parsed.append((bool(neutral), away, int(ascore), home, int(hscore), day))
         if not parsed:
             raise BadInputError(f"--results {paths.results}: no games")
