@@ -1,0 +1,323 @@
+"""End to end: ``compose up`` with the replay profile runs the whole pipeline once.
+
+Steps: (images must be built: ``scripts/build-images``) → ``docker-compose -f
+compose/docker-compose.yml -p hoopcast --profile replay up -d`` → wait for the one-shot
+``hoopcast-trigger`` service (it triggers ``hoopcast_pipeline`` through the REST API and
+exits 0 only if the run succeeded) while watching the stage containers DockerOperator starts
+(``docker inspect``: memory limit and CPU cap set) → predictions exist in the DuckDB file on
+the ``hoopcast-data`` volume → the Airflow UI, in Debian's headless chromium driven through
+chromedriver's W3C WebDriver HTTP API, logs in and shows the run as success (screenshot saved
+to ``var/e2e/``) → ``down -v``.
+
+Marked ``docker``; skipped with the reason when there is no engine, no compose tool, images
+are missing, or a ``hoopcast-data`` volume already exists (a real deployment: set
+``HOOPCAST_E2E_DESTROY=1`` to allow the test to replace it). Times are printed (``-s``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
+OUTPUT = ROOT / "var" / "e2e"
+PROJECT = "hoopcast"
+TAG = os.environ.get("HOOPCAST_IMAGE_TAG", "latest")
+STAGES = ["ingestion", "features", "trainer", "predictor"]
+IMAGES = [*STAGES, "espn-replay", "airflow", "postgres"]
+PORT = int(os.environ.get("HOOPCAST_E2E_PORT", "8080"))
+TIMEOUT_S = float(os.environ.get("HOOPCAST_E2E_TIMEOUT_S", "1800"))
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # W3C WebDriver element reference key
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+
+def run(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command (text output); raises CalledProcessError when check and it fails."""
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def compose_cmd() -> list[str] | None:
+    """``docker compose`` (v2 plugin) if it works, else ``docker-compose`` (v1), else None."""
+    if run("docker", "compose", "version", check=False).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def skip_reason() -> str | None:
+    """Why the e2e test cannot run on this machine, or None."""
+    if shutil.which("docker") is None:
+        return "docker CLI not installed"
+    if run("docker", "info", check=False, timeout=30).returncode != 0:
+        return "no reachable Docker engine"
+    if compose_cmd() is None:
+        return "neither `docker compose` nor `docker-compose` is available"
+    missing = [
+        name
+        for name in IMAGES
+        if run("docker", "image", "inspect", f"hoopcast/{name}:{TAG}", check=False).returncode
+    ]
+    if missing:
+        return f"images not built (run scripts/build-images): {missing}"
+    volume = run("docker", "volume", "inspect", "hoopcast-data", check=False)
+    if volume.returncode == 0 and os.environ.get("HOOPCAST_E2E_DESTROY") != "1":
+        return "volume hoopcast-data exists (a deployment?); HOOPCAST_E2E_DESTROY=1 replaces it"
+    return None
+
+
+class Deployment:
+    """The compose project under test (``-p hoopcast``, replay profile)."""
+
+    def __init__(self, compose: list[str]) -> None:
+        self.base = [*compose, "-f", str(COMPOSE_FILE), "-p", PROJECT, "--profile", "replay"]
+        self.env = dict(os.environ)
+        self.env.setdefault("DOCKER_GID", str(os.stat("/var/run/docker.sock").st_gid))
+        self.env["HOOPCAST_AIRFLOW_PORT"] = str(PORT)
+        self.env["HOOPCAST_IMAGE_TAG"] = TAG
+        self.up_started = 0.0  # monotonic time of `compose up`
+
+    def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run one compose subcommand of this project."""
+        return subprocess.run(
+            [*self.base, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            cwd=ROOT,
+            check=False,
+        )
+
+    def container(self, service: str) -> str:
+        """Container id of a service (empty string when it has none)."""
+        return self.compose("ps", "-q", service).stdout.strip()
+
+    def secret(self, name: str) -> str:
+        """A generated secret from the airflow-secrets volume (e.g. admin_password)."""
+        out = run(
+            "docker", "run", "--rm", "--entrypoint", "cat",
+            "-v", "hoopcast-airflow-secrets:/s:ro", f"hoopcast/airflow:{TAG}", f"/s/{name}",
+        )  # fmt: skip
+        return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def deployment() -> Iterator[Deployment]:
+    """Compose project brought up with the replay profile; torn down with its volumes."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    compose = compose_cmd()
+    assert compose is not None
+    dep = Deployment(compose)
+    dep.compose("down", "-v", "--remove-orphans", timeout=300)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    try:
+        t0 = time.monotonic()
+        up = dep.compose("up", "-d", timeout=900)
+        assert up.returncode == 0, up.stderr[-4000:]
+        dep.up_started = t0
+        yield dep
+    finally:
+        logs = dep.compose("logs", "--no-color", "--tail", "400", timeout=300)
+        (OUTPUT / "compose.log").write_text(logs.stdout + logs.stderr)
+        dep.compose("down", "-v", "--remove-orphans", timeout=600)
+
+
+def watch_stage_limits(seen: dict[str, dict[str, Any]]) -> None:
+    """Record HostConfig limits of running stage containers (DockerOperator removes them)."""
+    for stage in STAGES:
+        ids = run(
+            "docker", "ps", "-q", "--filter", f"ancestor=hoopcast/{stage}:{TAG}", check=False
+        ).stdout.split()  # fmt: skip
+        for cid in ids:
+            if cid in seen:
+                continue
+            out = run("docker", "inspect", cid, check=False)
+            if out.returncode == 0:
+                info = json.loads(out.stdout)[0]
+                host = info["HostConfig"]
+                seen[cid] = {
+                    "stage": stage,
+                    "memory": host.get("Memory", 0),
+                    "nano_cpus": host.get("NanoCpus", 0),
+                    "network": host.get("NetworkMode"),
+                    "mounts": [m.get("Name") for m in info.get("Mounts", [])],
+                }
+
+
+def test_compose_up_runs_the_pipeline(deployment: Deployment) -> None:
+    """The start-up trigger succeeds; predictions exist; stage containers carry limits."""
+    trigger = ""
+    deadline = time.monotonic() + 300
+    while not trigger and time.monotonic() < deadline:
+        trigger = deployment.container("hoopcast-trigger")
+        time.sleep(2)
+    assert trigger, "hoopcast-trigger container was not created"
+    seen: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + TIMEOUT_S
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        watch_stage_limits(seen)
+        state = json.loads(run("docker", "inspect", "-f", "{{json .State}}", trigger).stdout)
+        if state["Status"] == "exited":
+            break
+        time.sleep(2)
+    elapsed = time.monotonic() - deployment.up_started
+    trigger_logs = run("docker", "logs", trigger, check=False)
+    print(f"\ncompose up -> pipeline end: {elapsed:.0f} s; trigger: {trigger_logs.stdout}")
+    assert state.get("Status") == "exited", f"pipeline still running after {TIMEOUT_S} s"
+    assert state["ExitCode"] == 0, trigger_logs.stderr[-4000:]
+    assert json.loads(trigger_logs.stdout.strip().splitlines()[-1])["state"] == "success"
+
+    # Predictions in the warehouse on the data volume (read with the predictor image's duckdb).
+    query = (
+        "import duckdb; c = duckdb.connect('/data/hoopcast.duckdb', read_only=True); "
+        "print(c.execute('select count(*) from predictions.predictions').fetchone()[0])"
+    )
+    out = run(
+        "docker", "run", "--rm", "-v", "hoopcast-data:/data", "--entrypoint", "python",
+        f"hoopcast/predictor:{TAG}", "-c", query,
+    )  # fmt: skip
+    assert int(out.stdout.strip()) > 0
+
+    # Every stage ran in its own container with a memory limit and a CPU cap.
+    print(f"stage containers seen: {json.dumps(seen, indent=1)}")
+    stages_seen = {info["stage"] for info in seen.values()}
+    assert stages_seen == set(STAGES), f"stage containers seen: {stages_seen}"
+    for info in seen.values():
+        assert info["memory"] > 0 and info["nano_cpus"] > 0, info
+        assert info["network"] == "hoopcast" and "hoopcast-data" in info["mounts"], info
+
+
+def free_port() -> int:
+    """A free local TCP port for chromedriver."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Browser:
+    """Minimal W3C WebDriver client (chromedriver's HTTP API) over httpx."""
+
+    def __init__(self, driver_url: str) -> None:
+        self.http = httpx.Client(base_url=driver_url, timeout=60)
+        caps = {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": shutil.which("chromium") or "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", "--window-size=1600,1000",
+                ],
+            },
+        }  # fmt: skip
+        body = self.call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})
+        self.session = f"/session/{body['sessionId']}"
+
+    def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """One WebDriver command; returns its ``value``; raises AssertionError on errors."""
+        response = self.http.request(method, path, json=payload)
+        value = response.json().get("value")
+        assert response.status_code == 200, f"{method} {path}: {value}"
+        return value
+
+    def go(self, url: str) -> None:
+        """Navigate to url."""
+        self.call("POST", f"{self.session}/url", {"url": url})
+
+    def find(self, css: str, timeout: float = 30) -> str:
+        """Element id of the first match of a CSS selector, waiting up to timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.http.post(
+                f"{self.session}/element", json={"using": "css selector", "value": css}
+            )
+            if response.status_code == 200:
+                return str(response.json()["value"][ELEMENT])
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no element {css!r} on {self.url()}")
+            time.sleep(1)
+
+    def url(self) -> str:
+        """Current URL."""
+        return str(self.call("GET", f"{self.session}/url"))
+
+    def text(self) -> str:
+        """Visible text of the page body."""
+        return str(self.call("GET", f"{self.session}/element/{self.find('body')}/text"))
+
+    def screenshot(self, path: Path) -> None:
+        """Save a PNG screenshot of the viewport."""
+        path.write_bytes(base64.b64decode(self.call("GET", f"{self.session}/screenshot")))
+
+    def close(self) -> None:
+        """End the session."""
+        self.http.delete(self.session)
+        self.http.close()
+
+
+def test_airflow_ui_shows_the_successful_run(deployment: Deployment) -> None:
+    """Log in through the UI form, open the pipeline DAG's grid: the run shows as success."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://localhost:{PORT}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/status", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        browser = Browser(f"http://127.0.0.1:{port}")
+        try:
+            browser.go(f"{base}/")
+            user = browser.find("input[name='username'], input#username")
+            browser.call("POST", f"{browser.session}/element/{user}/value", {"text": "admin"})
+            pw = browser.find("input[type='password']")
+            password = deployment.secret("admin_password")
+            browser.call("POST", f"{browser.session}/element/{pw}/value", {"text": password})
+            submit = browser.find("button[type='submit']")
+            browser.call("POST", f"{browser.session}/element/{submit}/click", {})
+            time.sleep(3)
+            browser.go(f"{base}/dags/hoopcast_pipeline")
+            deadline = time.monotonic() + 60
+            text = ""
+            while time.monotonic() < deadline:
+                text = browser.text()
+                if "hoopcast_pipeline" in text and "success" in text.lower():
+                    break
+                time.sleep(2)
+            time.sleep(2)  # let the grid finish drawing before the screenshot
+            shot = OUTPUT / "airflow-hoopcast_pipeline-grid.png"
+            browser.screenshot(shot)
+            print(f"\nscreenshot: {shot}")
+            assert "login" not in browser.url().lower(), "still on the login page"
+            assert "hoopcast_pipeline" in text, text[:2000]
+            assert "success" in text.lower(), text[:2000]
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
