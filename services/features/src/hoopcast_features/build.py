@@ -1,0 +1,412 @@
+"""Build the feature layers incrementally: detect changed games, stage, check, swap.
+
+Layers (``--layer``), each buildable alone once the layers before it are up to date:
+
+* ``team``: Elo (:mod:`hoopcast_features.elo`, resumed from ``features.elo_game``) and the
+  team SQL → ``features.team_game_features`` (one row per event and team);
+* ``player``: player-box features → ``features.player_game_features`` (per event and team);
+* ``game``: per-event rows → ``features.game_features`` (the trainer's and predictor's input).
+
+Change detection: every ``core.games`` event gets a fingerprint (hash of its game row, both
+teams' D1 flags and its team and player box-score rows); ``features.layer_inputs`` stores the
+fingerprints each layer was last built from. A layer recomputes the seasons from the earliest
+season of any new, changed or removed event (Elo from that event's start time); nothing
+changed in any requested layer → :class:`~hoopcast_common.errors.NothingToDoError`.
+
+Publishing: rows go to ``features.stage_*`` tables first; the quality checks run on the
+published rows that are kept plus the staged rows, and only when no blocking check fails are
+the staged rows swapped in (delete the recomputed seasons, insert the staged rows, update Elo
+state and fingerprints) in one transaction. Otherwise nothing published changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+from hoopcast_common.db import transaction
+from hoopcast_common.errors import BadInputError, NothingToDoError
+from hoopcast_common.runs import RunContext
+
+from hoopcast_features import quality, sql
+from hoopcast_features.elo import EloState, run_elo
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("team", "player", "game")
+"""Layer names in build order."""
+TABLES = {
+    "team": "team_game_features",
+    "player": "player_game_features",
+    "game": "game_features",
+}
+"""Layer → published table in schema ``features``."""
+_EPOCH = "coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)"
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """What one layer rebuilds: seasons ``>= lo`` (and Elo from ``t0`` seconds since 1970)."""
+
+    layer: str
+    lo: int
+    t0: float
+    changed: int
+    full: bool
+
+
+def snapshot_inputs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Fingerprint every core.games event into temp table ``cur_inputs``.
+
+    Columns: event_id, season, start_epoch (s since 1970 UTC), fingerprint (UBIGINT hash).
+    """
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE cur_inputs AS
+        WITH tb AS (
+            SELECT event_id, sum(hash(team_id, home_away, points, fgm, fga, tpm, tpa, ftm,
+                fta, orb, drb, ast, stl, blk, tov, fouls)::HUGEINT) AS fp
+            FROM core.team_game_stats GROUP BY event_id
+        ), pb AS (
+            SELECT event_id, sum(hash(player_id, team_id, starter, did_not_play, minutes,
+                points)::HUGEINT) AS fp
+            FROM core.player_game_stats GROUP BY event_id
+        )
+        SELECT g.event_id, g.season, {_EPOCH} AS start_epoch,
+            hash(g.season, g.season_type, g.game_date, g.start_time_utc, g.status, g.completed,
+                 g.neutral_site, g.conference_competition, g.home_team_id, g.away_team_id,
+                 g.home_score, g.away_score, th.is_d1, ta.is_d1, tb.fp, pb.fp) AS fingerprint
+        FROM core.games g
+        LEFT JOIN core.teams th ON th.team_id = g.home_team_id
+        LEFT JOIN core.teams ta ON ta.team_id = g.away_team_id
+        LEFT JOIN tb ON tb.event_id = g.event_id
+        LEFT JOIN pb ON pb.event_id = g.event_id
+        """
+    )
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """True when table ``schema.name`` exists."""
+    row = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def plan_layer(conn: duckdb.DuckDBPyConnection, layer: str, full_refresh: bool) -> LayerPlan | None:
+    """Work out what ``layer`` must rebuild, or None when its inputs did not change.
+
+    Needs ``cur_inputs`` (:func:`snapshot_inputs`).
+    """
+    row = conn.execute(
+        """
+        SELECT count(*), min(least(c.season, l.season)), min(least(c.start_epoch, l.start_epoch))
+        FROM cur_inputs c
+        FULL OUTER JOIN (SELECT * FROM features.layer_inputs WHERE layer = ?) l USING (event_id)
+        WHERE c.fingerprint IS DISTINCT FROM l.fingerprint
+        """,
+        [layer],
+    ).fetchone()
+    changed = int(row[0]) if row else 0
+    exists = table_exists(conn, "features", TABLES[layer])
+    if full_refresh or not exists:
+        bounds = conn.execute("SELECT min(season), min(start_epoch) FROM cur_inputs").fetchone()
+        if bounds is None or bounds[0] is None:
+            raise BadInputError("core.games is empty: ingest games before building features")
+        return LayerPlan(layer, int(bounds[0]), float(bounds[1]), changed, True)
+    if changed == 0 or row is None:
+        return None
+    return LayerPlan(layer, int(row[1]), float(row[2]), changed, False)
+
+
+def _require_current(conn: duckdb.DuckDBPyConnection, layer: str) -> None:
+    """Raise BadInputError unless ``layer`` was built from the current core inputs."""
+    row = conn.execute(
+        """
+        SELECT count(*) FROM cur_inputs c
+        FULL OUTER JOIN (SELECT * FROM features.layer_inputs WHERE layer = ?) l USING (event_id)
+        WHERE c.fingerprint IS DISTINCT FROM l.fingerprint
+        """,
+        [layer],
+    ).fetchone()
+    if (row and row[0]) or not table_exists(conn, "features", TABLES[layer]):
+        raise BadInputError(
+            f"--layer: the {layer} layer is not up to date with the core tables; "
+            f"run `hoopcast-features build --layer {layer}` first"
+        )
+
+
+def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
+    """Run Elo over games starting at or after ``t0`` into ``features.stage_elo_game``.
+
+    The state comes from ``features.elo_game``: each team's post-game rating after its last
+    finished game starting before ``t0`` (none when ``full``). Returns the games staged.
+    """
+    state = EloState()
+    if not full:
+        for team, rating, season in conn.execute(
+            """
+            WITH sides AS (
+                SELECT home_team_id AS team_id, home_elo_post AS rating, season, start_epoch,
+                       event_id FROM features.elo_game WHERE completed AND start_epoch < ?
+                UNION ALL
+                SELECT away_team_id, away_elo_post, season, start_epoch, event_id
+                FROM features.elo_game WHERE completed AND start_epoch < ?
+            )
+            SELECT team_id, rating, season FROM sides
+            QUALIFY row_number() OVER (PARTITION BY team_id
+                                       ORDER BY start_epoch DESC, event_id DESC) = 1
+            """,
+            [t0, t0],
+        ).fetchall():
+            state.rating[team] = float(rating)
+            state.last_season[team] = int(season)
+    games = conn.execute(
+        f"""
+        SELECT g.event_id, g.season, {_EPOCH} AS start_epoch, g.home_team_id, g.away_team_id,
+               coalesce(g.completed AND g.status = 'STATUS_FINAL' AND g.home_score IS NOT NULL
+                        AND g.away_score IS NOT NULL AND g.home_score <> g.away_score, false)
+                   AS final,
+               coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
+               coalesce(g.neutral_site, false) AS neutral
+        FROM core.games g WHERE {_EPOCH} >= ?
+        ORDER BY start_epoch, g.event_id
+        """,
+        [t0],
+    ).fetchnumpy()
+    is_d1 = {
+        str(t): bool(d) for t, d in conn.execute("SELECT team_id, is_d1 FROM core.teams").fetchall()
+    }
+    home = [str(x) for x in games["home_team_id"]]
+    away = [str(x) for x in games["away_team_id"]]
+    result = run_elo(
+        home,
+        away,
+        np.asarray(games["season"], dtype=np.int64),
+        np.asarray(games["final"], dtype=np.bool_),
+        np.asarray(games["margin"], dtype=np.float64),
+        np.asarray(games["neutral"], dtype=np.bool_),
+        is_d1,
+        state,
+    )
+    # lists through unnest(): no pandas/pyarrow import on the hot path (imports cost seconds)
+    conn.execute(
+        """
+        CREATE OR REPLACE TABLE features.stage_elo_game AS
+        SELECT unnest($1)::VARCHAR AS event_id, unnest($2)::INTEGER AS season,
+               unnest($3)::DOUBLE AS start_epoch, unnest($4)::VARCHAR AS home_team_id,
+               unnest($5)::VARCHAR AS away_team_id, unnest($6)::BOOLEAN AS completed,
+               unnest($7)::DOUBLE AS home_elo_pre, unnest($8)::DOUBLE AS away_elo_pre,
+               unnest($9)::DOUBLE AS elo_home_prob, unnest($10)::DOUBLE AS home_elo_post,
+               unnest($11)::DOUBLE AS away_elo_post
+        """,
+        [
+            [str(x) for x in games["event_id"]],
+            games["season"].tolist(),
+            games["start_epoch"].tolist(),
+            home,
+            away,
+            games["final"].tolist(),
+            result.home_pre.tolist(),
+            result.away_pre.tolist(),
+            result.home_prob.tolist(),
+            result.home_post.tolist(),
+            result.away_post.tolist(),
+        ],
+    )
+    return len(home)
+
+
+def _current_view(conn: duckdb.DuckDBPyConnection, layer: str, plan: LayerPlan | None) -> None:
+    """Temp view ``cur_<table>``: what the published table will hold after this run's swap."""
+    table = TABLES[layer]
+    if plan is None:
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW cur_{table} AS SELECT * FROM features.{table}")
+    elif plan.full:
+        conn.execute(
+            f"CREATE OR REPLACE TEMP VIEW cur_{table} AS SELECT * FROM features.stage_{table}"
+        )
+    else:
+        conn.execute(
+            f"""CREATE OR REPLACE TEMP VIEW cur_{table} AS
+            SELECT * FROM features.{table} WHERE season < {plan.lo}
+            UNION ALL BY NAME SELECT * FROM features.stage_{table}"""
+        )
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [
+        (str(n), str(t))
+        for n, t in conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'features' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+
+
+def build(
+    conn: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    *,
+    layers: tuple[str, ...] = LAYERS,
+    full_refresh: bool = False,
+    as_of: dt.date,
+) -> None:
+    """Build ``layers`` (in order), check, and publish; counts go to ``ctx``.
+
+    Raises:
+        NothingToDoError: no requested layer has changed inputs (exit 99).
+        BadInputError: an earlier layer is out of date, core.games is empty, or a blocking
+            quality check failed (exit 2; published tables unchanged).
+    """
+    snapshot_inputs(conn)
+    plans: dict[str, LayerPlan | None] = {}
+    for layer in layers:
+        for earlier in LAYERS[: LAYERS.index(layer)]:
+            if earlier not in layers:
+                _require_current(conn, earlier)
+        plans[layer] = plan_layer(conn, layer, full_refresh)
+    if all(p is None for p in plans.values()):
+        raise NothingToDoError("no core.games event changed since the last features build")
+    ctx.extra["layers"] = {
+        layer: (
+            None if p is None else {"from_season": p.lo, "full": p.full, "changed_games": p.changed}
+        )
+        for layer, p in plans.items()
+    }
+    ctx.count("changed_games", max((p.changed for p in plans.values() if p), default=0))
+
+    elo_view = "features.elo_game"
+    for layer in LAYERS:
+        plan = plans.get(layer)
+        if layer not in layers:
+            _current_view(conn, layer, None)
+            continue
+        if plan is None:
+            _current_view(conn, layer, None)
+            continue
+        log.info("building layer %s from season %s (full=%s)", layer, plan.lo, plan.full)
+        if layer == "team":
+            ctx.count("elo_games", stage_elo(conn, plan.t0, plan.full))
+            conn.execute(
+                f"""CREATE OR REPLACE TEMP VIEW cur_elo_game AS
+                SELECT * FROM features.elo_game WHERE {"false" if plan.full else "true"}
+                    AND start_epoch < {plan.t0!r}
+                UNION ALL BY NAME SELECT * FROM features.stage_elo_game"""
+            )
+            elo_view = "cur_elo_game"
+            conn.execute(sql.base_sql(plan.lo))
+            conn.execute(sql.team_sql(plan.lo, elo_view))
+        elif layer == "player":
+            conn.execute(sql.player_sql(plan.lo, "cur_team_game_features"))
+        else:
+            conn.execute(
+                sql.game_sql(
+                    plan.lo, "cur_team_game_features", "cur_player_game_features", elo_view
+                )
+            )
+        table = TABLES[layer]
+        if not plan.full and _columns(conn, table) != _columns(conn, f"stage_{table}"):
+            raise BadInputError(
+                f"features.{table} was built by a different feature version; "
+                "run `hoopcast-features build --full-refresh`"
+            )
+        _current_view(conn, layer, plan)
+        staged = conn.execute(f"SELECT count(*) FROM features.stage_{table}").fetchone()
+        ctx.count(f"{layer}_rows_staged", int(staged[0]) if staged else 0)
+
+    results = quality.run_checks(
+        conn,
+        run_id=ctx.run_id,
+        as_of=as_of,
+        layers=tuple(layer for layer in layers if plans.get(layer) is not None),
+        relations={layer: f"cur_{TABLES[layer]}" for layer in LAYERS},
+        target_prefix="staged:",
+    )
+    failed = [r for r in results if r.blocking and not r.passed]
+    ctx.count("checks_run", len(results))
+    ctx.count("checks_failed", len([r for r in results if not r.passed]))
+    if failed:
+        _drop_staging(conn)
+        names = ", ".join(f"{r.name} ({r.detail})" for r in failed)
+        raise BadInputError(
+            f"blocking feature quality checks failed, previous feature tables kept: {names}"
+        )
+    _swap(conn, plans, ctx, as_of)
+    _drop_staging(conn)
+
+
+def _swap(
+    conn: duckdb.DuckDBPyConnection,
+    plans: dict[str, LayerPlan | None],
+    ctx: RunContext,
+    as_of: dt.date,
+) -> None:
+    """Publish the staged rows of every planned layer in one transaction."""
+    with transaction(conn):
+        for layer, plan in plans.items():
+            if plan is None:
+                continue
+            table = TABLES[layer]
+            if plan.full:
+                conn.execute(f"DROP TABLE IF EXISTS features.{table}")
+                conn.execute(
+                    f"CREATE TABLE features.{table} AS SELECT * FROM features.stage_{table}"
+                )
+            else:
+                conn.execute(f"DELETE FROM features.{table} WHERE season >= ?", [plan.lo])
+                conn.execute(
+                    f"INSERT INTO features.{table} BY NAME SELECT * FROM features.stage_{table}"
+                )
+            if layer == "team":
+                conn.execute("DELETE FROM features.elo_game WHERE start_epoch >= ?", [plan.t0])
+                if plan.full:
+                    conn.execute("DELETE FROM features.elo_game")
+                conn.execute(
+                    "INSERT INTO features.elo_game BY NAME SELECT * FROM features.stage_elo_game"
+                )
+                conn.execute("DELETE FROM features.elo_ratings")
+                conn.execute(
+                    """
+                    INSERT INTO features.elo_ratings
+                    WITH sides AS (
+                        SELECT home_team_id AS team_id, home_elo_post AS rating, season,
+                               start_epoch, event_id FROM features.elo_game WHERE completed
+                        UNION ALL
+                        SELECT away_team_id, away_elo_post, season, start_epoch, event_id
+                        FROM features.elo_game WHERE completed
+                    )
+                    SELECT team_id, arg_max(rating, (start_epoch, event_id)),
+                           arg_max(season, (start_epoch, event_id)),
+                           arg_max(event_id, (start_epoch, event_id)), count(*)
+                    FROM sides GROUP BY team_id
+                    """
+                )
+            conn.execute("DELETE FROM features.layer_inputs WHERE layer = ?", [layer])
+            conn.execute(
+                "INSERT INTO features.layer_inputs SELECT ?, event_id, season, start_epoch, "
+                "fingerprint FROM cur_inputs",
+                [layer],
+            )
+            written = conn.execute(f"SELECT count(*) FROM features.stage_{table}").fetchone()
+            rows = int(written[0]) if written else 0
+            conn.execute(
+                "INSERT INTO features.builds (run_id, layer, as_of, full_refresh, from_season,"
+                " changed_games, rows_written) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [ctx.run_id, layer, as_of, plan.full, plan.lo, plan.changed, rows],
+            )
+            ctx.count(f"{layer}_rows_written", rows)
+
+
+def _drop_staging(conn: duckdb.DuckDBPyConnection) -> None:
+    """Remove the staging tables (and the temp views over them)."""
+    for table in ("team_game_features", "player_game_features", "game_features"):
+        conn.execute(f"DROP VIEW IF EXISTS cur_{table}")
+    conn.execute("DROP VIEW IF EXISTS cur_elo_game")
+    for table in (*TABLES.values(), "elo_game"):
+        conn.execute(f"DROP TABLE IF EXISTS features.stage_{table}")

@@ -1,0 +1,157 @@
+"""``hoopcast-features``: build the feature tables and check their quality.
+
+Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; DESIGN.md, "Stage CLI contract"):
+
+* ``build [--full-refresh] [--layer team|player|game] [--as-of D]`` — recompute what changed
+  since the last build (every layer by default, in order team → player → game), run the
+  quality checks on the result and publish it; ``--layer`` builds one layer only and requires
+  the layers before it to be up to date (the Airflow DAG runs one task per layer, then
+  ``check``). Exit 99 when no input changed, 2 on a blocking check failure (tables kept).
+* ``check [--as-of D]`` — run every quality check on the published tables; exit 2 when a
+  blocking check fails.
+
+The database is ``HOOPCAST_DB``; the last stdout line is the JSON run summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import sys
+from collections.abc import Callable
+from typing import Annotated
+
+import duckdb
+import typer
+from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.db import connect
+from hoopcast_common.errors import BadInputError, HoopcastError
+from hoopcast_common.logging import configure_logging
+from hoopcast_common.runs import RunContext, run_stage
+from hoopcast_common.settings import load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+
+STAGE = "features"
+
+
+class Layer(enum.StrEnum):
+    """A feature layer selectable with ``--layer``."""
+
+    team = "team"
+    player = "player"
+    game = "game"
+
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)"),
+]
+
+
+Work = Callable[[duckdb.DuckDBPyConnection, RunContext, dt.date], None]
+"""A command body: (writable connection, run context, as-of date) → None."""
+
+
+def _execute(command: str, as_of_text: str | None, work: Work) -> None:
+    """Resolve settings and ``--as-of`` and run ``work(conn, ctx, as_of)`` via run_stage."""
+    configure_logging()
+    try:
+        settings = load_settings(STAGE)
+        as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
+    except HoopcastError as exc:
+        error = exc
+        code = run_stage(
+            stage=STAGE,
+            command=command,
+            as_of=None,
+            profile="unknown",
+            db_path=None,
+            body=lambda ctx: _raise(error),
+        )
+        raise typer.Exit(code) from None
+    db_path = settings.db_path
+
+    def body(ctx: RunContext) -> None:
+        if not db_path.exists():
+            raise BadInputError(f"HOOPCAST_DB={db_path}: no warehouse yet; run ingestion first")
+        conn = connect(db_path)
+        try:
+            work(conn, ctx, as_of)
+        finally:
+            conn.close()
+
+    code = run_stage(
+        stage=STAGE,
+        command=command,
+        as_of=as_of,
+        profile=settings.profile,
+        db_path=db_path if db_path.exists() else None,
+        body=body,
+    )
+    raise typer.Exit(code)
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+@app.command("build")
+def build_command(
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="recompute every season from scratch")
+    ] = False,
+    layer: Annotated[
+        Layer | None,
+        typer.Option("--layer", help="build only this layer (earlier layers must be current)"),
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """Recompute the features of games whose inputs changed, check them, publish them."""
+    from hoopcast_features.build import LAYERS, build
+
+    layers = LAYERS if layer is None else (layer.value,)
+
+    def work(conn: duckdb.DuckDBPyConnection, ctx: RunContext, day: dt.date) -> None:
+        build(conn, ctx, layers=layers, full_refresh=full_refresh, as_of=day)
+
+    _execute("build", as_of, work)
+
+
+@app.command("check")
+def check_command(as_of: AsOf = None) -> None:
+    """Run the quality checks on the published feature tables (exit 2 on blocking failure)."""
+    from hoopcast_features.build import LAYERS, TABLES, table_exists
+    from hoopcast_features.quality import run_checks
+
+    def work(conn: duckdb.DuckDBPyConnection, ctx: RunContext, day: dt.date) -> None:
+        missing = [t for t in TABLES.values() if not table_exists(conn, "features", t)]
+        if missing:
+            raise BadInputError(
+                f"features tables not built yet ({', '.join(missing)}): run "
+                "`hoopcast-features build` first"
+            )
+        results = run_checks(
+            conn,
+            run_id=ctx.run_id,
+            as_of=day,
+            layers=LAYERS,
+            relations={layer: f"features.{TABLES[layer]}" for layer in LAYERS},
+        )
+        ctx.count("checks_run", len(results))
+        ctx.count("checks_failed", len([r for r in results if not r.passed]))
+        ctx.extra["failed_checks"] = [r.name for r in results if not r.passed]
+        blocking = [r for r in results if r.blocking and not r.passed]
+        if blocking:
+            raise BadInputError(
+                "blocking feature quality checks failed: "
+                + ", ".join(f"{r.name} ({r.detail})" for r in blocking)
+            )
+
+    _execute("check", as_of, work)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="hoopcast-features")
+    sys.exit(0)  # pragma: no cover - typer exits itself
