@@ -131,6 +131,7 @@ def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
                         ctx.count("retries", stats["retries"])
                         ctx.count("throttled", stats["throttled"])
                         ctx.extra["rate_per_s"] = stats["rate_per_s"]
+                        ctx.extra["lowest_rate_per_s"] = stats["lowest_rate_per_s"]
                         ctx.extra["base_url"] = config.base_url
                         if ingestor.parse_error_samples:
                             ctx.extra["parse_error_samples"] = ingestor.parse_error_samples[:5]

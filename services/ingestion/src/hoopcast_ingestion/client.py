@@ -203,7 +203,8 @@ class EspnClient:
 
     Use as ``async with EspnClient(config) as client: ...``. Counters ``requests`` (HTTP
     requests sent, including retries), ``retries`` and ``throttled`` (429/5xx/202 answers) and
-    the current adaptive ``rate_per_s`` are public for the run summary.
+    the current adaptive ``rate_per_s`` (and the lowest it fell to, ``min_rate_seen``) are
+    public for the run summary.
     """
 
     def __init__(self, config: ClientConfig, transport: httpx.AsyncBaseTransport | None = None):
@@ -212,6 +213,7 @@ class EspnClient:
         self.retries = 0
         self.throttled = 0
         self.rate_per_s = config.rate_per_s
+        self.min_rate_seen = config.rate_per_s
         self._limiter = self._make_limiter(self.rate_per_s)
         self._limiter_rate = self.rate_per_s
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
@@ -254,6 +256,7 @@ class EspnClient:
 
     def _slow_down(self) -> None:
         self._set_rate(self.rate_per_s / 2)
+        self.min_rate_seen = min(self.min_rate_seen, self.rate_per_s)
 
     def _speed_up(self) -> None:
         if self.rate_per_s < self.config.max_rate_per_s:
@@ -342,4 +345,5 @@ class EspnClient:
             "retries": self.retries,
             "throttled": self.throttled,
             "rate_per_s": round(self.rate_per_s, 2),
+            "lowest_rate_per_s": round(self.min_rate_seen, 2),
         }

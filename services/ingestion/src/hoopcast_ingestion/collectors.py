@@ -2,7 +2,7 @@
 
 Four collectors, each with a watermark row in ``ops.watermarks``:
 
-* ``teams`` — ``/teams?groups=50&limit=500``: the D1 team list (``core.teams``, is_d1 true);
+* ``teams`` — ``/teams?limit=500`` (paged): the D1 team list (``core.teams``, is_d1 true);
 * ``scoreboard`` — ``/scoreboard?dates=YYYYMMDD&groups=50&limit=500`` per date:
   ``core.games`` (+ competitor teams not yet known, is_d1 false);
 * ``summaries`` — ``/summary?event=ID`` for final games whose summary is not stored yet:
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 #: Game statuses whose scoreboard date must be fetched again (the game may still change).
 OPEN_STATES = ("pre", "in")
 CLOSED_STATUSES = ("STATUS_POSTPONED", "STATUS_CANCELED", "STATUS_FORFEIT")
+
+#: Teams per /teams page requested (ESPN's default page is 50).
+TEAMS_PAGE_SIZE = 500
 
 Handler = Callable[[Fetched, int], parse.ParseResult | None]
 
@@ -170,6 +174,8 @@ class Ingestor:
     async def _collect(self, requests: Sequence[Request], handler: Handler, label: str) -> None:
         """Fetch ``requests`` (bounded concurrency) and store them in batches."""
         self.progress.start(label, len(requests))
+        started = time.perf_counter()
+        requests_before = self.client.requests
         todo = list(requests)
         for round_no in range(self.options.refetches + 1):
             if not todo:
@@ -189,6 +195,14 @@ class Ingestor:
             todo = again
         if todo:
             log.warning("%s: %d responses still malformed after refetching", label, len(todo))
+        elapsed = time.perf_counter() - started
+        self.ctx.extra.setdefault("seconds", {})
+        self.ctx.extra["seconds"][label] = round(
+            self.ctx.extra["seconds"].get(label, 0.0) + elapsed, 2
+        )
+        log.info(
+            "%s: %d requests in %.1f s", label, self.client.requests - requests_before, elapsed
+        )
 
     # ---------------------------------------------------------------- collectors
 
@@ -198,14 +212,25 @@ class Ingestor:
         if not force and mark is not None and mark >= as_of:
             log.info("teams: already collected for %s", as_of)
             return
-        request = Request("teams", "all", "teams", {"groups": "50", "limit": "500"})
+        # /teams is paged (50 per page by default): ask for TEAMS_PAGE_SIZE and follow pages
+        # while a page comes back full.
+        page = 1
+        while True:
+            params = {"limit": str(TEAMS_PAGE_SIZE)}
+            if page > 1:
+                params["page"] = str(page)
+            request = Request("teams", f"page{page}", "teams", params)
+            before = self.ctx.counts.get("teams_stored", 0)
 
-        def handle(fetched: Fetched, _rid: int) -> parse.ParseResult | None:
-            if fetched.status != 200:
-                raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
-            return parse.parse_teams(fetched.body, fetched.url)
+            def handle(fetched: Fetched, _rid: int) -> parse.ParseResult | None:
+                if fetched.status != 200:
+                    raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
+                return parse.parse_teams(fetched.body, fetched.url)
 
-        await self._collect([request], handle, "teams")
+            await self._collect([request], handle, "teams")
+            if self.ctx.counts.get("teams_stored", 0) - before < TEAMS_PAGE_SIZE or page >= 20:
+                break
+            page += 1
         self._set_watermark("teams", as_of)
 
     def scoreboard_dates(

@@ -219,7 +219,7 @@ def _team_row(team: Node, is_d1: bool | None) -> Row:
 
 
 def parse_teams(body: str, url: str) -> ParseResult:
-    """``/teams?groups=50&limit=500`` → ``teams`` rows (all D1: ``is_d1`` true).
+    """``/teams?limit=500[&page=N]`` → ``teams`` rows (all D1: ``is_d1`` true).
 
     Shape: ``sports[0].leagues[0].teams[].team.{id,uid,slug,abbreviation,displayName,...}``.
     """
@@ -231,8 +231,6 @@ def parse_teams(body: str, url: str) -> ParseResult:
             result.add("teams", _team_row(entry["team"], True))
         except ParseError as exc:
             result.errors.append(exc)
-    if not result.rows.get("teams") and not result.errors:
-        raise teams.fail("no teams in the response")
     return result
 
 
@@ -427,7 +425,8 @@ def parse_summary(body: str, url: str, event_id: str) -> ParseResult:
     Team points come from ``header.competitions[0].competitors[].score`` (the box score's team
     statistics have no points); team and player statistics from ``boxscore.teams[]`` and
     ``boxscore.players[].statistics[0].{keys,athletes[].stats[]}`` (strings; ``"5-11"`` is
-    made-attempted; an empty list means the player did not play).
+    made-attempted; an empty list means the player did not play). A final game without a
+    box score (``boxscore.teams[].statistics`` empty) yields no rows and no error.
 
     Raises:
         ParseError: not JSON, the header is for another event, or the box score is missing or
@@ -450,6 +449,9 @@ def parse_summary(body: str, url: str, event_id: str) -> ParseResult:
         raise box["teams"].fail(f"expected 2 teams, got {len(teams)}")
     for team in teams:
         team_id = team["team"]["id"].str()
+        statistics = team.get("statistics")
+        if statistics is None or not statistics.list():
+            continue  # no box score for this game (e.g. before 2016-17 or a non-D1 host)
         home_away = team.get("homeAway")
         row: Row = {
             "event_id": event_id,
@@ -458,12 +460,14 @@ def parse_summary(body: str, url: str, event_id: str) -> ParseResult:
             "points": points.get(team_id),
             **dict.fromkeys(_STAT_COLUMNS_TEAM),
         }
-        for stat in team["statistics"].list():
+        for stat in statistics.list():
             name = stat["name"].str()
             display = stat.get("displayValue")
             if display is not None:
                 _apply_stat(row, display, name, display.str(), _TEAM_SINGLE)
         result.add("team_game_stats", row)
+    if not result.rows.get("team_game_stats"):
+        return result
     if any(r["home_away"] is None for r in result.rows["team_game_stats"]):
         # Older summaries omit boxscore.teams[].homeAway: take it from the header.
         sides = {

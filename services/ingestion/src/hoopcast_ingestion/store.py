@@ -235,6 +235,15 @@ def _arrow(rows: Sequence[Row], columns: Sequence[str]) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=list(columns))
 
 
+def _unregister(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a registered Arrow view; in an aborted transaction this fails, and the view dies
+    with the connection, so the original error must not be masked."""
+    try:
+        conn.unregister(name)
+    except duckdb.TransactionException:
+        pass
+
+
 def _dedupe(rows: Sequence[Row], key: Sequence[str]) -> list[Row]:
     """Last row wins per key (ON CONFLICT cannot update one row twice in one statement)."""
     by_key: dict[tuple[Any, ...], Row] = {}
@@ -267,7 +276,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, spec_name: str, rows: Sequence[Row])
                 sets.append(f"{col} = coalesce(excluded.{col}, {col})")
             else:
                 sets.append(f"{col} = excluded.{col}")
-        sets.append("updated_at = current_timestamp")
+        sets.append("updated_at = now()")
         select = ", ".join(
             f"coalesce({c}, false) AS {c}" if c == "is_d1" else c for c in spec.columns
         )
@@ -276,7 +285,7 @@ def upsert(conn: duckdb.DuckDBPyConnection, spec_name: str, rows: Sequence[Row])
             f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {', '.join(sets)}"
         )
     finally:
-        conn.unregister(name)
+        _unregister(conn, name)
     return len(unique)
 
 
@@ -337,8 +346,8 @@ def store_raw(conn: duckdb.DuckDBPyConnection, responses: Sequence[Fetched]) -> 
             " USING (endpoint, request_key, sha256)"
         ).fetchall()
     finally:
-        conn.unregister("_raw_batch")
-        conn.unregister("_raw_all")
+        _unregister(conn, "_raw_batch")
+        _unregister(conn, "_raw_all")
     ids = dict(found)
     return [int(ids[i]) for i in range(len(responses))]
 
@@ -363,7 +372,7 @@ def set_parse_errors(
             " AND raw.responses.parse_error IS DISTINCT FROM e.err"
         )
     finally:
-        conn.unregister("_parse_errors")
+        _unregister(conn, "_parse_errors")
 
 
 def get_watermark(conn: duckdb.DuckDBPyConnection, collector: str) -> dt.date | None:
