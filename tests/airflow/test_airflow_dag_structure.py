@@ -1,0 +1,104 @@
+"""DAG ids, schedules (via the timetables), limits and exact upstream lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+
+CHAINS = {
+    "data_collection": [
+        "collect_teams", "collect_games", "collect_players", "collect_stats", "data_quality",
+    ],
+    "feature_engineering": [
+        "check_new_data", "team_features", "player_features", "game_features", "feature_quality",
+    ],
+    "model_training": [
+        "check_features", "prepare_dataset", "train_model", "evaluate_model", "register_model",
+    ],
+    "prediction": ["check_model", "get_upcoming", "generate_preds", "store_preds", "evaluate_preds"],
+}
+LIMITS = {  # max_active_tasks, execution timeout, retries
+    "data_collection": (4, dt.timedelta(hours=2), 3),
+    "feature_engineering": (2, dt.timedelta(hours=1), 2),
+    "model_training": (1, dt.timedelta(hours=4), 1),
+    "prediction": (1, dt.timedelta(minutes=30), 3),
+}
+SENSORS = {"check_new_data", "check_features", "check_model"}
+
+
+def upstream_map(dag) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    return {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks}
+
+
+@pytest.mark.parametrize("dag_id", sorted(CHAINS))
+def test_stage_dag_exact_upstream_lists(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
+    chain = CHAINS[dag_id]
+    expected = {t: ([chain[i - 1]] if i else []) for i, t in enumerate(chain)}
+    assert upstream_map(dagbag.dags[dag_id]) == expected
+
+
+@pytest.mark.parametrize("dag_id", sorted(CHAINS))
+def test_stage_dag_limits(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags[dag_id]
+    concurrency, timeout, retries = LIMITS[dag_id]
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert dag.max_active_tasks == concurrency
+    assert set(dag.params.keys()) == {"profile", "as_of", "date_from", "date_to"}
+    for task in dag.tasks:
+        assert task.retries == retries, task.task_id
+        assert task.retry_exponential_backoff == 2.0
+        assert task.max_retry_delay == dt.timedelta(minutes=30)
+        assert task.on_failure_callback, task.task_id
+        if task.task_id in SENSORS:
+            assert task.mode == "reschedule"
+            assert task.timeout == timeout.total_seconds()
+            assert task.pool != "hoopcast_duckdb"  # sensors only read
+        else:
+            assert task.execution_timeout == timeout
+            assert task.pool == "hoopcast_duckdb"
+
+
+def test_schedules(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dags = dagbag.dags
+    for dag_id, cron in (("data_collection", "0 4 * * *"), ("model_training", "0 2 * * 0")):
+        timetable = dags[dag_id].timetable
+        assert isinstance(timetable, CronTriggerTimetable)
+        assert timetable.expression == cron
+    for dag_id, cron in (("feature_engineering", "0 6 * * *"), ("prediction", "0 8 * * *")):
+        timetable = dags[dag_id].timetable
+        assert isinstance(timetable, AssetOrTimeSchedule)
+        assert timetable.timetable.expression == cron
+    assert dags["hoopcast_pipeline"].schedule is None
+    assert type(dags["hoopcast_pipeline"].timetable).__name__ == "NullTimetable"
+
+
+def test_stage_tasks_run_the_catalog_commands(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dags = dagbag.dags
+    assert dags["data_collection"].get_task("collect_games").stage.command == ("games",)
+    assert dags["data_collection"].get_task("collect_games").stage.date_range
+    assert dags["feature_engineering"].get_task("team_features").stage.command == (
+        "build", "--layer", "team",
+    )
+    assert dags["model_training"].get_task("train_model").stage.command == ("fit",)
+    assert dags["prediction"].get_task("store_preds").stage.command == ("store",)
+    assert dags["prediction"].get_task("evaluate_preds").trigger_rule == "none_failed"
+
+
+def test_pipeline_chains_the_four_stages_then_summarises(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["hoopcast_pipeline"]
+    ups = upstream_map(dag)
+    groups = list(CHAINS)
+    expected: dict[str, list[str]] = {}
+    previous: str | None = None
+    for group in groups:
+        for task_id in CHAINS[group]:
+            full = f"{group}.{task_id}"
+            expected[full] = [previous] if previous else []
+            previous = full
+    expected["pipeline_summary"] = [str(previous)]
+    assert ups == expected
+    assert dag.max_active_runs == 1 and dag.catchup is False
+    assert dag.get_task("pipeline_summary").trigger_rule == "none_failed"
