@@ -88,7 +88,8 @@ def test_teams_list_paged_like_espn(replay_server: str) -> None:
     hoopr = {
         r[0]
         for r in duckdb.sql(
-            f"SELECT CAST(team_id AS VARCHAR) FROM read_csv('{DATA}/results/hoopR_espn_mbb_teams.csv')"
+            "SELECT CAST(team_id AS VARCHAR) FROM "
+            f"read_csv('{DATA}/results/hoopR_espn_mbb_teams.csv')"
         ).fetchall()
     }
     assert hoopr <= ids  # all 360 hoopR D1 teams, plus new D1 programs (e.g. Mercyhurst 2385)

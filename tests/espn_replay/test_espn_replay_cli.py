@@ -1,0 +1,75 @@
+"""The real CLI: bad input exits 2; a fresh process serves the same ids (restart stability)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from replay_helpers import API, ROOT
+
+EXE = str(Path(sys.executable).with_name("hoopcast-espn-replay"))
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EXE, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env=os.environ.copy()
+    )
+
+
+def test_bad_now_exits_2_with_clear_message() -> None:
+    proc = _run("--now", "2025-02-30", "--port", "0")
+    assert proc.returncode == 2
+    assert "--now='2025-02-30' is not a date" in proc.stderr
+
+
+def test_bad_fault_rate_and_missing_results_exit_2(tmp_path: Path) -> None:
+    proc = _run("--now", "2025-01-20", "--faults", "1.5")
+    assert proc.returncode == 2 and "--faults" in proc.stderr
+    missing = tmp_path / "nope.csv"
+    proc = _run("--now", "2025-01-20", "--results", str(missing))
+    assert proc.returncode == 2 and str(missing) in proc.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_ids_stable_across_restarts(replay_server: str) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [EXE, "--port", str(port), "--now", "2025-01-20", "--host", "127.0.0.1"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/__replay/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "CLI server did not start"
+            time.sleep(0.2)
+        for day in ("20150110", "20250111", "20250125", "20241104"):
+            params = {"dates": day, "groups": "50", "limit": "500"}
+            a = httpx.get(f"{base}{API}/scoreboard", params=params).json()["events"]
+            b = httpx.get(f"{replay_server}{API}/scoreboard", params=params).json()["events"]
+            assert [(e["id"], e["date"]) for e in a] == [(e["id"], e["date"]) for e in b]
+            teams_a = [c["id"] for e in a for c in e["competitions"][0]["competitors"]]
+            teams_b = [c["id"] for e in b for c in e["competitions"][0]["competitors"]]
+            assert teams_a == teams_b
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

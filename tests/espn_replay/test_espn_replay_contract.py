@@ -1,0 +1,196 @@
+"""Contract: reconstructed responses have the real recordings' JSON paths and types.
+
+Generic walk: every JSON path (lists as ``[*]``) under the subtrees the ingestion reads
+(services/ingestion/src/hoopcast_ingestion/parse.py) is collected with its JSON types, first
+from the real recording, then from reconstructed responses of the same endpoint; each
+recorded path must exist in the reconstruction with the same type(s). The few recorded paths
+the replay cannot fill (no data for them in the results file) are listed in ``OMITTED`` with
+the reason, and the ingestion reads each of them as optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from replay_helpers import API, recording
+
+TYPE = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    type(None): "null",
+}
+
+
+def typed_paths(value: Any, path: str = "$") -> dict[str, set[str]]:
+    """JSON path → set of JSON type names found there (list elements merged as ``[*]``)."""
+    out: dict[str, set[str]] = {path: {TYPE[type(value)]}}
+    children: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        children = [(f"{path}.{k}", v) for k, v in value.items()]
+    elif isinstance(value, list):
+        children = [(f"{path}[*]", v) for v in value]
+    for child_path, child in children:
+        for p, types in typed_paths(child, child_path).items():
+            out.setdefault(p, set()).update(types)
+    return out
+
+
+def _selected(
+    paths: dict[str, set[str]], roots: tuple[str, ...], omitted: dict[str, str]
+) -> dict[str, set[str]]:
+    return {
+        p: t
+        for p, t in paths.items()
+        if p.startswith(roots) and not any(p.startswith(o) for o in omitted)
+    }
+
+
+def _assert_covers(recorded: dict[str, set[str]], rebuilt: dict[str, set[str]]) -> None:
+    problems = [
+        f"{p}: recorded {sorted(t)}, reconstructed {sorted(rebuilt.get(p, set())) or 'missing'}"
+        for p, t in sorted(recorded.items())
+        if not t <= rebuilt.get(p, set())
+    ]
+    assert not problems, "\n".join(problems)
+
+
+EV = "$.events[*]"
+COMP = f"{EV}.competitions[*]"
+SCOREBOARD_ROOTS = (
+    f"{EV}.id",
+    f"{EV}.date",
+    f"{EV}.season",
+    f"{EV}.status",
+    f"{COMP}.id",
+    f"{COMP}.date",
+    f"{COMP}.neutralSite",
+    f"{COMP}.conferenceCompetition",
+    f"{COMP}.status",
+    f"{COMP}.competitors",
+)
+SCOREBOARD_OMITTED = {
+    f"{COMP}.competitors[*].leaders": "player leaders: no player data in the results file",
+    f"{COMP}.competitors[*].statistics": "scoreboard team stats: not read by the ingestion",
+    f"{COMP}.competitors[*].linescores": "half scores: not in the results file",
+    f"{COMP}.competitors[*].team.venue": "venues: not in the results file",
+}
+
+
+def test_scoreboard_paths_and_types(replay_server: str) -> None:
+    rec = typed_paths(recording("scoreboard/scoreboard_20241201_sdvpy_fixture.json"))
+    # a reconstructed date (no recorded event in it), D1-vs-D1 events only for team keys
+    doc = httpx.get(
+        f"{replay_server}{API}/scoreboard",
+        params={"dates": "20250111", "groups": "50", "limit": "500"},
+    ).json()
+    d1 = [
+        e
+        for e in doc["events"]
+        if all("conferenceId" in c["team"] for c in e["competitions"][0]["competitors"])
+    ]
+    assert len(d1) > 50
+    rebuilt = typed_paths({**doc, "events": d1})
+    _assert_covers(_selected(rec, SCOREBOARD_ROOTS, SCOREBOARD_OMITTED), rebuilt)
+    # top-level keys as ESPN's
+    assert {"leagues", "day", "events", "eventsDate"} <= set(doc)
+
+
+HC = "$.header.competitions[*]"
+SUMMARY_ROOTS = (
+    "$.header.id",
+    "$.header.season",
+    f"{HC}.id",
+    f"{HC}.date",
+    f"{HC}.neutralSite",
+    f"{HC}.conferenceCompetition",
+    f"{HC}.status",
+    f"{HC}.competitors",
+    "$.boxscore.teams[*].team.id",
+    "$.boxscore.teams[*].homeAway",
+    "$.boxscore.teams[*].statistics",
+    "$.boxscore.players",
+)
+SUMMARY_OMITTED = {
+    f"{HC}.competitors[*].linescores": "half scores: not in the results file",
+    f"{HC}.competitors[*].rank": "AP rank: not in the results file",
+    f"{HC}.competitors[*].team.logos[*].lastUpdated": "logo timestamps: unknown, not read",
+    "$.boxscore.players[*]": "player box scores: not in the team box-score data",
+}
+
+
+def test_summary_paths_and_types(replay_server: str) -> None:
+    rec = typed_paths(recording("summary/summary_401715624.json"))
+    events = httpx.get(
+        f"{replay_server}{API}/scoreboard", params={"dates": "20250111", "groups": "50"}
+    ).json()["events"]
+    rebuilt: dict[str, set[str]] = {}
+    for event in events[:10]:
+        doc = httpx.get(f"{replay_server}{API}/summary", params={"event": event["id"]}).json()
+        assert doc["header"]["id"] == event["id"]
+        for p, t in typed_paths(doc).items():
+            rebuilt.setdefault(p, set()).update(t)
+    _assert_covers(_selected(rec, SUMMARY_ROOTS, SUMMARY_OMITTED), rebuilt)
+
+
+def test_summary_statistics_names_labels_like_recording(replay_server: str) -> None:
+    recorded = {
+        s["name"]: s
+        for s in recording("summary/summary_401715624.json")["boxscore"]["teams"][0]["statistics"]
+    }
+    event = httpx.get(
+        f"{replay_server}{API}/scoreboard", params={"dates": "20250111", "groups": "50"}
+    ).json()["events"][0]
+    doc = httpx.get(f"{replay_server}{API}/summary", params={"event": event["id"]}).json()
+    stats = doc["boxscore"]["teams"][0]["statistics"]
+    names = [s["name"] for s in stats]
+    # every column of core.team_game_stats the box-score source has
+    assert {
+        "fieldGoalsMade-fieldGoalsAttempted",
+        "threePointFieldGoalsMade-threePointFieldGoalsAttempted",
+        "freeThrowsMade-freeThrowsAttempted",
+        "offensiveRebounds",
+        "defensiveRebounds",
+        "totalRebounds",
+        "assists",
+        "blocks",
+        "turnovers",
+    } <= set(names)
+    for s in stats:
+        assert s["name"] in recorded
+        assert {k: v for k, v in s.items() if k != "displayValue"} == {
+            k: v for k, v in recorded[s["name"]].items() if k != "displayValue"
+        }
+    # same order as ESPN's list
+    order = list(recorded)
+    assert names == sorted(names, key=order.index)
+
+
+def test_teams_paths_and_types(replay_server: str) -> None:
+    # No real men's /teams recording exists (data/espn/README.md); check ESPN's documented
+    # shape sports[0].leagues[0].teams[].team.{...} with the types of the recordings' teams.
+    doc = httpx.get(f"{replay_server}{API}/teams", params={"limit": "500"}).json()
+    paths = typed_paths(doc)
+    base = "$.sports[*].leagues[*].teams[*].team"
+    expected = {
+        "id": "string",
+        "uid": "string",
+        "slug": "string",
+        "abbreviation": "string",
+        "displayName": "string",
+        "shortDisplayName": "string",
+        "name": "string",
+        "nickname": "string",
+        "location": "string",
+        "color": "string",
+        "alternateColor": "string",
+        "isActive": "boolean",
+        "logos": "array",
+        "logos[*].href": "string",
+    }
+    for key, kind in expected.items():
+        assert paths.get(f"{base}.{key}") == {kind}, key
