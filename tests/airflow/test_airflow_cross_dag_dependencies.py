@@ -14,13 +14,21 @@ def producers(dagbag, asset) -> set[str]:  # type: ignore[no-untyped-def]
     }
 
 
+def asset_uris(condition) -> set[str]:  # type: ignore[no-untyped-def]
+    """URIs of every asset in an asset condition (AssetAll/AssetAny nest ``objects``)."""
+    if hasattr(condition, "objects"):
+        return set().union(*(asset_uris(o) for o in condition.objects))
+    uri = getattr(condition, "uri", None)
+    return {uri} if uri else set()
+
+
 def consumers(dagbag, asset) -> set[str]:  # type: ignore[no-untyped-def]
     found = set()
     for dag in dagbag.dags.values():
         condition = getattr(dag.timetable, "asset_condition", None)
         if condition is None:
             continue
-        uris = {a.uri for _, a in condition.iter_assets()}
+        uris = asset_uris(condition)
         if asset.uri in uris:
             found.add(dag.dag_id)
     return found
