@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from hoopcast_common.errors import UpstreamUnavailableError
+from hoopcast_common.errors import ConfigError, UpstreamUnavailableError
 from hoopcast_common.settings import Settings
 from hoopcast_ingestion.client import (
     API_PREFIX,
@@ -149,7 +149,7 @@ def test_config_from_settings_rejects_a_base_url_with_a_path() -> None:
         {"ESPN_BASE_URL": "https://site.api.espn.com/apis/site/v2"},
         {"ESPN_BASE_URL": "env/local/common.env"},
     )
-    with pytest.raises(Exception, match="ESPN_BASE_URL.*scheme and host only"):
+    with pytest.raises(ConfigError, match=r"ESPN_BASE_URL.*scheme and host only"):
         ClientConfig.from_settings(settings)
     ok = ClientConfig.from_settings(
         Settings(

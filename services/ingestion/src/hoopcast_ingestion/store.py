@@ -8,6 +8,7 @@ whole or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -238,10 +239,8 @@ def _arrow(rows: Sequence[Row], columns: Sequence[str]) -> pa.Table:
 def _unregister(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop a registered Arrow view; in an aborted transaction this fails, and the view dies
     with the connection, so the original error must not be masked."""
-    try:
+    with contextlib.suppress(duckdb.TransactionException):
         conn.unregister(name)
-    except duckdb.TransactionException:
-        pass
 
 
 def _dedupe(rows: Sequence[Row], key: Sequence[str]) -> list[Row]:
