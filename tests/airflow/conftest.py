@@ -42,7 +42,14 @@ def airflow_db() -> Iterator[Path]:
     env = dict(os.environ)
     subprocess.run([str(airflow_cli()), "db", "migrate"], check=True, env=env, capture_output=True)
     subprocess.run(
-        [str(airflow_cli()), "pools", "set", "hoopcast_duckdb", "1", "DuckDB writers (one at a time)"],
+        [
+            str(airflow_cli()),
+            "pools",
+            "set",
+            "hoopcast_duckdb",
+            "1",
+            "DuckDB writers (one at a time)",
+        ],
         check=True,
         env=env,
         capture_output=True,
@@ -60,9 +67,7 @@ def dagbag():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def local_replay_env(
-    monkeypatch: pytest.MonkeyPatch, replay_server: str, tmp_path: Path
-) -> Path:
+def local_replay_env(monkeypatch: pytest.MonkeyPatch, replay_server: str, tmp_path: Path) -> Path:
     """Process env of a local-mode run on the replay server; returns the warehouse path.
 
     Profile ``replay`` with the replay fixture's clock as logical date, a warehouse and a

@@ -7,7 +7,13 @@ import os
 
 from conftest import DAGS_FOLDER
 
-EXPECTED = {"data_collection", "feature_engineering", "model_training", "prediction", "hoopcast_pipeline"}
+EXPECTED = {
+    "data_collection",
+    "feature_engineering",
+    "model_training",
+    "prediction",
+    "hoopcast_pipeline",
+}
 
 
 def test_dagbag_has_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]

@@ -9,15 +9,33 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 
 CHAINS = {
     "data_collection": [
-        "collect_teams", "collect_games", "collect_players", "collect_stats", "data_quality",
+        "collect_teams",
+        "collect_games",
+        "collect_players",
+        "collect_stats",
+        "data_quality",
     ],
     "feature_engineering": [
-        "check_new_data", "team_features", "player_features", "game_features", "feature_quality",
+        "check_new_data",
+        "team_features",
+        "player_features",
+        "game_features",
+        "feature_quality",
     ],
     "model_training": [
-        "check_features", "prepare_dataset", "train_model", "evaluate_model", "register_model",
+        "check_features",
+        "prepare_dataset",
+        "train_model",
+        "evaluate_model",
+        "register_model",
     ],
-    "prediction": ["check_model", "get_upcoming", "generate_preds", "store_preds", "evaluate_preds"],
+    "prediction": [
+        "check_model",
+        "get_upcoming",
+        "generate_preds",
+        "store_preds",
+        "evaluate_preds",
+    ],
 }
 LIMITS = {  # max_active_tasks, execution timeout, retries
     "data_collection": (4, dt.timedelta(hours=2), 3),
@@ -80,7 +98,9 @@ def test_stage_tasks_run_the_catalog_commands(dagbag) -> None:  # type: ignore[n
     assert dags["data_collection"].get_task("collect_games").stage.command == ("games",)
     assert dags["data_collection"].get_task("collect_games").stage.date_range
     assert dags["feature_engineering"].get_task("team_features").stage.command == (
-        "build", "--layer", "team",
+        "build",
+        "--layer",
+        "team",
     )
     assert dags["model_training"].get_task("train_model").stage.command == ("fit",)
     assert dags["prediction"].get_task("store_preds").stage.command == ("store",)

@@ -1,0 +1,266 @@
+"""The stage operator's container spec, and real containers where a Docker engine is reachable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from conftest import ROOT
+from hoopcast_airflow.catalog import DATA_COLLECTION, MODEL_TRAINING
+from hoopcast_airflow.operators import (
+    HoopcastStageOperator,
+    build_container_spec,
+    resolve_as_of,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def env_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's env profiles plus a secret and limits (HOOPCAST_ENV_DIR)."""
+    target = tmp_path / "env"
+    shutil.copytree(ROOT / "env", target)
+    (target / "replay" / "ingestion.env").write_text(
+        "ESPN_API_TOKEN=s3cret-token\nFAKE_EXIT=0\nFAKE_SLEEP_MS=3000\n"
+    )
+    with (target / "replay" / "airflow.env").open("a") as fh:
+        fh.write(
+            "\nHOOPCAST_CPUS_INGESTION=0.5\nHOOPCAST_MEMORY_INGESTION=256m\n"
+            "HOOPCAST_IMAGE_TAG=t1\nHOOPCAST_DOCKER_NETWORK=hoopcast-test-net\n"
+            "HOOPCAST_DATA_VOLUME=hoopcast-test-data\n"
+        )
+    monkeypatch.setenv("HOOPCAST_ENV_DIR", str(target))
+    monkeypatch.setenv("HOOPCAST_RUNNER", "docker")
+    for key in ("HOOPCAST_AS_OF", "HOOPCAST_DB", "HOOPCAST_ENV", "HOOPCAST_IMAGE_TAG"):
+        monkeypatch.delenv(key, raising=False)
+    return target
+
+
+def test_container_spec_from_catalog_and_profile(env_dir: Path) -> None:
+    spec = build_container_spec(
+        DATA_COLLECTION.task("collect_games"),
+        "replay",
+        ["games", "--as-of", "2026-02-07"],
+        environ={"ESPN_BASE_URL": "http://espn-replay:8765", "UNRELATED": "x"},
+    )
+    assert spec.image == "hoopcast/ingestion:t1"
+    assert spec.command == ["games", "--as-of", "2026-02-07"]
+    env = spec.environment
+    assert env["HOOPCAST_DB"] == "/data/hoopcast.duckdb"
+    assert env["HOOPCAST_MODEL_DIR"] == "/data/models"
+    assert env["HOOPCAST_ENV"] == "replay"
+    assert env["ESPN_BASE_URL"] == "http://espn-replay:8765"  # from the Airflow process env
+    assert env["REPLAY_NOW"] == "2026-02-07"  # from env/replay/common.env
+    assert env["FAKE_EXIT"] == "0"  # from env/replay/ingestion.env
+    assert "UNRELATED" not in env  # the Airflow process env is not copied wholesale
+    assert "ESPN_API_TOKEN" not in env
+    assert spec.private_environment == {"ESPN_API_TOKEN": "s3cret-token"}
+    assert [(m["Target"], m["Source"], m["Type"]) for m in spec.mounts] == [
+        ("/data", "hoopcast-test-data", "volume")
+    ]
+    assert spec.cpus == 0.5 and spec.nano_cpus == 500_000_000
+    assert spec.mem_limit == "256m"
+    assert spec.network == "hoopcast-test-net"
+
+
+def test_trainer_defaults_from_catalog(env_dir: Path) -> None:
+    spec = build_container_spec(MODEL_TRAINING.task("train_model"), "production", ["fit"], {})
+    assert spec.image == "hoopcast/trainer:latest"
+    assert spec.nano_cpus == 2_000_000_000 and spec.mem_limit == "3g"
+    assert "ESPN_BASE_URL" in spec.environment  # production common.env: live ESPN
+    assert spec.environment["ESPN_BASE_URL"].startswith("https://")
+
+
+def test_operator_prepares_the_run_from_params(env_dir: Path) -> None:
+    op = HoopcastStageOperator(task_id="collect_games", stage=DATA_COLLECTION.task("collect_games"))
+    assert op.auto_remove == "success"
+    assert op.mount_tmp_dir is False
+    assert list(op.skip_on_exit_code) == [99]
+    context = {
+        "params": {"profile": "replay", "as_of": "2025-01-20", "date_from": "2025-01-10"},
+        "logical_date": dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+    }
+    runner, args = op.prepare(context)
+    assert runner == "docker"
+    assert args == ["games", "--as-of", "2025-01-20", "--from", "2025-01-10", "--to", "2025-01-20"]
+    assert op.command == args
+    assert op.image == "hoopcast/ingestion:t1"
+    assert op.environment["HOOPCAST_DB"] == "/data/hoopcast.duckdb"
+    assert op._private_environment == {"ESPN_API_TOKEN": "s3cret-token"}
+    assert op.nano_cpus == 500_000_000 and op.mem_limit == "256m" and op.cpus == 0.5
+    assert op.network_mode == "hoopcast-test-net"
+
+
+def test_bad_params_fail_without_retry(env_dir: Path) -> None:
+    op = HoopcastStageOperator(task_id="collect_games", stage=DATA_COLLECTION.task("collect_games"))
+    with pytest.raises(AirflowFailException, match="date_from"):
+        op.execute(
+            {"params": {"profile": "replay", "date_from": "2025-02-10", "date_to": "2025-01-01"}}
+        )
+    with pytest.raises(AirflowFailException, match="staging"):
+        op.execute({"params": {"profile": "staging"}})
+    with pytest.raises(AirflowFailException, match="as_of"):
+        op.execute({"params": {"profile": "replay", "as_of": "next tuesday"}})
+
+
+def test_as_of_resolution_order() -> None:
+    run = dt.date(2025, 3, 1)
+    assert resolve_as_of({"as_of": "2025-01-02"}, {"HOOPCAST_AS_OF": "2026-02-07"}, run) == dt.date(
+        2025, 1, 2
+    )
+    assert resolve_as_of({}, {"HOOPCAST_AS_OF": "2026-02-07"}, run) == dt.date(2026, 2, 7)
+    assert resolve_as_of({}, {}, run) == run
+
+
+# --- real containers -------------------------------------------------------------------------
+
+
+def docker_available() -> str | None:
+    """None when `docker info` works, else the reason to skip."""
+    if shutil.which("docker") is None:
+        return "no docker CLI on this machine"
+    result = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+    return None if result.returncode == 0 else f"no reachable Docker engine: {result.stderr[-200:]}"
+
+
+@pytest.fixture(scope="module")
+def fake_stage_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway image FROM scratch whose entrypoint is the static fake stage binary."""
+    reason = docker_available()
+    if reason:
+        pytest.skip(reason)
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is needed to build the static fake stage binary")
+    build = tmp_path_factory.mktemp("fake-stage-image")
+    compiled = subprocess.run(
+        [
+            "gcc",
+            "-static",
+            "-O2",
+            "-o",
+            str(build / "stage"),
+            str(HERE / "fake_stage" / "fake_stage.c"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if compiled.returncode != 0:
+        pytest.skip(f"cannot build a static binary here: {compiled.stderr[-300:]}")
+    (build / "Dockerfile").write_text('FROM scratch\nCOPY stage /stage\nENTRYPOINT ["/stage"]\n')
+    tag = f"hoopcast/ingestion:airflow-test-{uuid.uuid4().hex[:10]}"
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, str(build)], check=True, capture_output=True
+    )
+    yield tag
+    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True)
+
+
+def run_in_thread(
+    op: HoopcastStageOperator, context: dict[str, Any]
+) -> tuple[threading.Thread, dict[str, Any]]:
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = op.execute(context)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def inspect_labelled(label: str, timeout_s: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ids = subprocess.run(
+            ["docker", "ps", "-q", "--filter", f"label=hoopcast.test={label}"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+        if ids:
+            out = subprocess.run(["docker", "inspect", ids[0]], capture_output=True, text=True)
+            if out.returncode == 0:
+                return dict(json.loads(out.stdout)[0])
+        time.sleep(0.2)
+    raise AssertionError(f"no running container labelled hoopcast.test={label}")
+
+
+@pytest.fixture
+def docker_env(
+    env_dir: Path, fake_stage_image: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    airflow_env = env_dir / "replay" / "airflow.env"
+    text = airflow_env.read_text().replace(
+        "HOOPCAST_IMAGE_TAG=t1", f"HOOPCAST_IMAGE_TAG={fake_stage_image.split(':')[1]}"
+    )
+    text = text.replace("HOOPCAST_DOCKER_NETWORK=hoopcast-test-net\n", "")
+    volume = f"hoopcast-airflow-test-{uuid.uuid4().hex[:8]}"
+    airflow_env.write_text(text.replace("hoopcast-test-data", volume))
+    yield env_dir
+    subprocess.run(["docker", "volume", "rm", "-f", volume], capture_output=True)
+
+
+def set_fake_exit(env_dir: Path, code: int, sleep_ms: int) -> None:
+    (env_dir / "replay" / "ingestion.env").write_text(
+        f"ESPN_API_TOKEN=s3cret-token\nFAKE_EXIT={code}\nFAKE_SLEEP_MS={sleep_ms}\n"
+    )
+
+
+@pytest.mark.docker
+def test_real_container_limits_env_and_summary(docker_env: Path) -> None:
+    label = uuid.uuid4().hex
+    op = HoopcastStageOperator(
+        task_id="collect_teams",
+        stage=DATA_COLLECTION.task("collect_teams"),
+        labels={"hoopcast.test": label},
+    )
+    thread, outcome = run_in_thread(op, {"params": {"profile": "replay", "as_of": "2025-01-20"}})
+    info = inspect_labelled(label)
+    thread.join(timeout=120)
+    host = info["HostConfig"]
+    assert host["NanoCpus"] == 500_000_000  # hard cap: 0.5 CPU
+    assert host["CpuShares"] == 512
+    assert host["Memory"] == 256 * 1024 * 1024
+    mounts = [(m["Type"], m["Destination"]) for m in info["Mounts"]]
+    assert ("volume", "/data") in mounts
+    env = info["Config"]["Env"]
+    assert "HOOPCAST_DB=/data/hoopcast.duckdb" in env and "HOOPCAST_ENV=replay" in env
+    assert info["Config"]["Cmd"] == ["teams", "--as-of", "2025-01-20"]
+    assert "error" not in outcome, outcome.get("error")
+    summary = outcome["result"]
+    assert summary["exit_code"] == 0 and summary["counts"] == {"args": 3}
+    assert summary["db"] == "/data/hoopcast.duckdb" and summary["has_secret"] is True
+    # auto_remove="success": the container is gone afterwards
+    left = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=hoopcast.test={label}"],
+        capture_output=True,
+        text=True,
+    )
+    assert left.stdout.strip() == ""
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [(99, AirflowSkipException), (2, AirflowFailException), (3, AirflowException)],
+)
+def test_real_container_exit_codes(docker_env: Path, code: int, expected: type[Exception]) -> None:
+    set_fake_exit(docker_env, code, 0)
+    op = HoopcastStageOperator(task_id="collect_stats", stage=DATA_COLLECTION.task("collect_stats"))
+    with pytest.raises(expected) as info:
+        op.execute({"params": {"profile": "replay", "as_of": "2025-01-20"}})
+    if code == 3:  # retryable: not a skip and not a fail-without-retry
+        assert not isinstance(info.value, AirflowFailException | AirflowSkipException)
