@@ -16,6 +16,8 @@ import duckdb
 import pandas as pd
 from hoopcast_common.errors import BadInputError
 
+from hoopcast_trainer.duck import one
+
 FEATURE_TABLE = "features.game_features"
 FEATURE_PREFIX = "f_"
 META_COLUMNS = (
@@ -117,11 +119,12 @@ def season_start(season: int) -> dt.date:
 
 
 def _count_labelled(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> int:
-    row = conn.execute(
+    row = one(
+        conn,
         f"SELECT count(*) FROM {FEATURE_TABLE} WHERE is_d1_game AND home_win IS NOT NULL "
         "AND game_date BETWEEN ? AND ?",
         [start, end],
-    ).fetchone()
+    )
     return int(row[0]) if row else 0
 
 

@@ -35,6 +35,7 @@ from hoopcast_trainer.dataset import (
     load_labelled,
     resolve_split,
 )
+from hoopcast_trainer.duck import one
 from hoopcast_trainer.metrics import fit_elo_margin, logit, score
 
 log = logging.getLogger(__name__)
@@ -123,9 +124,7 @@ def get_run(db_path: Path, run_id: str) -> TrainingRun:
     """
     conn = connect(db_path)
     try:
-        row = conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE run_id = ?", [run_id]
-        ).fetchone()
+        row = one(conn, f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE run_id = ?", [run_id])
     finally:
         conn.close()
     if row is None:
@@ -145,11 +144,12 @@ def _pick_run(db_path: Path, model_name: str, step: str, run_id: str | None) -> 
         return run
     conn = connect(db_path)
     try:
-        row = conn.execute(
+        row = one(
+            conn,
             f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE model_name = ? AND step = ? "
             "AND status = 'ok' ORDER BY created_at DESC, run_id DESC LIMIT 1",
             [model_name, previous],
-        ).fetchone()
+        )
     finally:
         conn.close()
     if row is None:

@@ -20,6 +20,7 @@ import duckdb
 from hoopcast_common.errors import BadInputError
 
 from hoopcast_trainer import model as model_io
+from hoopcast_trainer.duck import one
 
 STAGES = ("candidate", "production", "archived")
 
@@ -120,10 +121,11 @@ def get(conn: duckdb.DuckDBPyConnection, model_name: str, version: str) -> Regis
     Raises:
         BadInputError: no such version (names it and lists the known ones).
     """
-    row = conn.execute(
+    row = one(
+        conn,
         f"SELECT {_COLUMNS} FROM ml.model_registry WHERE model_name = ? AND version = ?",
         [model_name, version],
-    ).fetchone()
+    )
     if row is None:
         known = [e.version for e in list_models(conn, model_name)]
         raise BadInputError(
@@ -134,30 +136,38 @@ def get(conn: duckdb.DuckDBPyConnection, model_name: str, version: str) -> Regis
 
 def production(conn: duckdb.DuckDBPyConnection, model_name: str) -> RegistryEntry | None:
     """The production version of ``model_name``, or None."""
-    row = conn.execute(
+    row = one(
+        conn,
         f"SELECT {_COLUMNS} FROM ml.model_registry WHERE model_name = ? AND stage = 'production'",
         [model_name],
-    ).fetchone()
+    )
     return _entry(row) if row else None
 
 
-def active_models(conn: duckdb.DuckDBPyConnection, model_name: str) -> list[RegistryEntry]:
-    """Models that get daily predictions: production first, then active challengers."""
+def active_models(
+    conn: duckdb.DuckDBPyConnection, model_name: str | None = None
+) -> list[RegistryEntry]:
+    """Models that get daily predictions: production first, then active challengers.
+
+    ``model_name`` None = every registered model name.
+    """
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM ml.model_registry WHERE model_name = ? AND "
+        f"SELECT {_COLUMNS} FROM ml.model_registry WHERE "
+        "(CAST(? AS VARCHAR) IS NULL OR model_name = ?) AND "
         "(stage = 'production' OR (stage = 'candidate' AND is_challenger)) "
-        "ORDER BY stage = 'production' DESC, version_number DESC",
-        [model_name],
+        "ORDER BY model_name, stage = 'production' DESC, version_number DESC",
+        [model_name, model_name],
     ).fetchall()
     return [_entry(r) for r in rows]
 
 
 def next_version(conn: duckdb.DuckDBPyConnection, model_name: str) -> tuple[str, int]:
     """The next version label and number of ``model_name`` (``v1``, ``v2``, ...)."""
-    row = conn.execute(
+    row = one(
+        conn,
         "SELECT coalesce(max(version_number), 0) + 1 FROM ml.model_registry WHERE model_name = ?",
         [model_name],
-    ).fetchone()
+    )
     number = int(row[0]) if row else 1
     return f"v{number}", number
 
