@@ -1,0 +1,82 @@
+"""Incremental collection: watermarks, open dates, only new summaries, no duplicate rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ingestion_cli import query, run_cli
+
+TABLES = (
+    "core.teams",
+    "core.games",
+    "core.players",
+    "core.rosters",
+    "core.team_game_stats",
+    "core.player_game_stats",
+    "raw.responses",
+)
+SETTINGS = {"HOOPCAST_INGEST_START": "2025-01-14", "HOOPCAST_INGEST_LOOKAHEAD_DAYS": "3"}
+
+
+def _counts(db: Path) -> dict[str, int]:
+    return {t: query(db, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+
+
+def test_incremental_data_collection(
+    tmp_path: Path, replay_server: str, replay_server_factory: Any
+) -> None:
+    db = tmp_path / "w.duckdb"
+    # First run: 2025-01-14 (HOOPCAST_INGEST_START) .. 2025-01-20 + 3 days of scheduled games.
+    first = run_cli("collect", "--as-of", "2025-01-20", db=db, base_url=replay_server, **SETTINGS)
+    assert first.code == 0, first.stderr[-2000:]
+    assert first.summary["scoreboard_dates"] == ["2025-01-14", "2025-01-23", 10]
+    after_first = _counts(db)
+    assert after_first["core.games"] == first.summary["counts"]["games_stored"]
+    assert query(db, "SELECT collector, watermark::VARCHAR FROM ops.watermarks ORDER BY 1") == [
+        ("rosters", "2025-01-20"),
+        ("scoreboard", "2025-01-20"),
+        ("summaries", "2025-01-20"),
+        ("teams", "2025-01-20"),
+    ]
+    scheduled = query(
+        db, "SELECT count(*) FROM core.games WHERE game_date > '2025-01-20' AND NOT completed"
+    )[0][0]
+    assert scheduled > 0
+
+    # Same logical date again: only the look-ahead scoreboards change; nothing else is fetched
+    # (teams and rosters are fresh, every final game's summary is stored).
+    second = run_cli("collect", "--as-of", "2025-01-20", db=db, base_url=replay_server, **SETTINGS)
+    assert second.code == 0, second.stderr[-2000:]
+    assert second.summary["scoreboard_dates"] == ["2025-01-21", "2025-01-23", 3]
+    assert second.summary["counts"]["requests"] == 3
+    assert second.summary["counts"].get("team_stats_stored", 0) == 0
+    assert _counts(db) == after_first  # unchanged bodies only bump last_fetched_at
+    assert (
+        query(db, "SELECT count(*) FROM raw.responses WHERE last_fetched_at > fetched_at")[0][0]
+        == 3
+    )
+
+    # Two days later (the replay clock moves on): the scheduled games of 01-21/01-22 are final
+    # now; exactly their summaries are fetched and their scores filled in, no row duplicated.
+    with replay_server_factory(now="2025-01-22") as later_url:
+        third = run_cli("collect", "--as-of", "2025-01-22", db=db, base_url=later_url, **SETTINGS)
+    assert third.code == 0, third.stderr[-2000:]
+    assert third.summary["scoreboard_dates"] == ["2025-01-21", "2025-01-25", 5]
+    finals_new = query(
+        db,
+        "SELECT count(*) FROM core.games WHERE game_date IN ('2025-01-21', '2025-01-22')"
+        " AND completed AND home_score IS NOT NULL",
+    )[0][0]
+    assert finals_new > 0
+    # One /teams page (a new logical day), 5 scoreboards, one summary per newly final game.
+    assert third.summary["counts"]["requests"] == 1 + 5 + finals_new
+    assert third.summary["counts"]["team_stats_stored"] == 2 * finals_new
+    total, distinct = query(db, "SELECT count(*), count(DISTINCT event_id) FROM core.games")[0]
+    assert total == distinct
+    assert query(
+        db, "SELECT count(*) FROM core.games WHERE game_date <= '2025-01-22' AND NOT completed"
+    ) == [(0,)]
+    assert query(
+        db, "SELECT watermark::VARCHAR FROM ops.watermarks WHERE collector = 'scoreboard'"
+    ) == [("2025-01-22",)]
