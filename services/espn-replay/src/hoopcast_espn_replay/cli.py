@@ -21,7 +21,13 @@ from hoopcast_common.logging import configure_logging
 from hoopcast_common.settings import load_settings
 
 from hoopcast_espn_replay.data import DataPaths
-from hoopcast_espn_replay.server import DEFAULT_PORT, build_state, default_data_dir, serve
+from hoopcast_espn_replay.server import (
+    DEFAULT_FAULT_DELAY_S,
+    DEFAULT_PORT,
+    build_state,
+    default_data_dir,
+    serve,
+)
 
 log = logging.getLogger("hoopcast_espn_replay")
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -51,7 +57,7 @@ def run(
         int | None, typer.Option(help="fault RNG seed (default REPLAY_SEED or 0)")
     ] = None,
     fault_delay: Annotated[
-        float | None, typer.Option(help="seconds a delay fault holds an answer (default 10)")
+        float | None, typer.Option(help="seconds a delay fault holds an answer (default 30)")
     ] = None,
 ) -> None:
     """Serve ESPN's men's college basketball site API offline."""
@@ -77,7 +83,7 @@ def run(
             seed=seed if seed is not None else settings.get_int("REPLAY_SEED", 0),
             fault_delay_s=fault_delay
             if fault_delay is not None
-            else settings.get_float("REPLAY_FAULT_DELAY", 10.0),
+            else settings.get_float("REPLAY_FAULT_DELAY", DEFAULT_FAULT_DELAY_S),
         )
         bind_host = host or settings.get("REPLAY_HOST") or "127.0.0.1"
         bind_port = port if port is not None else settings.get_int("REPLAY_PORT", DEFAULT_PORT)

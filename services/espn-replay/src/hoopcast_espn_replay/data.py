@@ -28,7 +28,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ class Team:
     is_d1: bool
     synthetic: bool = False
 
-    @property
+    @cached_property
     def slug(self) -> str:
         """ESPN-style slug of the display name, e.g. ``xavier-musketeers``."""
         return re.sub(r"[^a-z0-9]+", "-", self.display_name.lower()).strip("-")
@@ -635,6 +635,13 @@ def _load_cached(paths: DataPaths) -> ReplayData:
 def _load(paths: DataPaths) -> ReplayData:
     paths.check()
     t0 = time.perf_counter()
+    last = [t0, time.process_time()]
+
+    def phase(name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        log.debug("load phase %-32s %6.3f s wall %6.3f s cpu", name, now - last[0], cpu - last[1])
+        last[:] = [now, cpu]
+
     con = duckdb.connect()
     try:
         try:
@@ -671,10 +678,13 @@ def _load(paths: DataPaths) -> ReplayData:
             parsed.append((bool(neutral), away, int(ascore), home, int(hscore), day))
         if not parsed:
             raise BadInputError(f"--results {paths.results}: no games")
+        phase("results read")
         last_day = max(p[5] for p in parsed)
         last_season_start = dt.date(season_of(last_day) - 1, 7, 1)
         teams, name_to_id, conference_of_id = _load_teams(paths, last_season_start)
+        phase("teams read")
         box_index = _load_boxscores(con, paths.boxscores)
+        phase("box scores read")
     finally:
         con.close()
 
@@ -706,6 +716,7 @@ def _load(paths: DataPaths) -> ReplayData:
         team_of_name[name] = teams[tid] if tid is not None else team
 
     summaries, scoreboards, rosters = _load_recordings(paths.espn)
+    phase("names mapped, recordings read")
     recorded = _recorded_events(summaries, scoreboards)
 
     # Build games, grouped by date; assign ids after matching.
@@ -746,6 +757,7 @@ def _load(paths: DataPaths) -> ReplayData:
             game.start_utc = dt.datetime.strptime(rec[1], "%Y-%m-%dT%H:%MZ").replace(tzinfo=dt.UTC)
         by_date[day].append(game)
 
+    phase("games built and matched")
     games: dict[str, Game] = {}
     for day, day_games in by_date.items():
         day_games.sort(key=lambda g: (g.home_id, g.away_id))
@@ -756,6 +768,7 @@ def _load(paths: DataPaths) -> ReplayData:
             games[game.event_id] = game
         day_games.sort(key=lambda g: (g.start_utc, g.event_id))
 
+    phase("event ids")
     # Season records (wins/losses before each game) and per-team cumulative results.
     tally: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     team_results: dict[tuple[str, int], list[tuple[dt.date, int, int]]] = defaultdict(list)
@@ -772,6 +785,7 @@ def _load(paths: DataPaths) -> ReplayData:
                 t[0 if won else 1] += 1
                 team_results[(tid, game.season)].append((day, t[0], t[1]))
 
+    phase("records")
     data = ReplayData(
         paths=paths,
         games=games,

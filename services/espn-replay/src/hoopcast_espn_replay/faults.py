@@ -34,7 +34,7 @@ class FaultInjector:
 
     rate: float = 0.0
     seed: int = 0
-    delay_s: float = 10.0
+    delay_s: float = 30.0
     retry_after_s: int = 1
     injected: Counter[str] = field(default_factory=Counter)
     _seen: Counter[str] = field(default_factory=Counter)

@@ -23,6 +23,9 @@ from hoopcast_espn_replay.faults import FaultInjector
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8765
+#: Seconds a "delay" fault holds an answer back: longer than the ingestion's default
+#: per-request timeout (ESPN_TIMEOUT_S = 20 s), so the client times out.
+DEFAULT_FAULT_DELAY_S = 30.0
 
 
 def default_data_dir() -> Path:
@@ -35,7 +38,7 @@ def build_state(
     paths: DataPaths | None = None,
     faults: float = 0.0,
     seed: int = 0,
-    fault_delay_s: float = 10.0,
+    fault_delay_s: float = DEFAULT_FAULT_DELAY_S,
 ) -> ReplayState:
     """Load the data (cached per paths) and wrap it with the clock and fault injector.
 
@@ -65,7 +68,7 @@ def running_server(
     paths: DataPaths | None = None,
     faults: float = 0.0,
     seed: int = 0,
-    fault_delay_s: float = 10.0,
+    fault_delay_s: float = DEFAULT_FAULT_DELAY_S,
     startup_timeout_s: float = 60.0,
 ) -> Iterator[str]:
     """Run the replay server in a background thread; yield its base URL.
