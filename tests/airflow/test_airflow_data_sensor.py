@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+from conftest import REPLAY_AS_OF, ROOT
 from hoopcast_airflow.hooks import HoopcastDuckDBHook
 from hoopcast_airflow.sensors import (
     FeaturesReadySensor,
@@ -19,8 +20,6 @@ from hoopcast_airflow.sensors import (
     UpcomingGamesSensor,
 )
 from hoopcast_common.db import connect
-
-from conftest import REPLAY_AS_OF, ROOT
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
-
 from conftest import REPLAY_AS_OF
 
 
@@ -28,7 +27,8 @@ def test_collection_tasks_store_rows(dagbag, local_replay_env: Path) -> None:  #
             "SELECT min(game_date), max(game_date), count(*) FROM core.games"
         ).fetchone()
         runs = conn.execute(
-            "SELECT command, status FROM ops.stage_runs WHERE stage = 'ingestion' ORDER BY started_at"
+            "SELECT command, status FROM ops.stage_runs WHERE stage = 'ingestion'"
+            " ORDER BY started_at"
         ).fetchall()
     finally:
         conn.close()
