@@ -153,15 +153,19 @@ def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
 @app.command()
 def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
     """Everything: teams, scoreboards (incremental or --from/--to), rosters, summaries."""
-    first, last = _range(date_from, date_to)
 
-    async def steps(ing: Ingestor, day: dt.date) -> None:
-        await ing.collect_teams(day)
-        await ing.collect_scoreboards(day, first, last)
-        await ing.collect_rosters(day)
-        await ing.collect_summaries(day)
+    def body(ctx: RunContext, settings: Settings) -> None:
+        first, last = _range(date_from, date_to)
 
-    _run("collect", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+        async def steps(ing: Ingestor, day: dt.date) -> None:
+            await ing.collect_teams(day)
+            await ing.collect_scoreboards(day, first, last)
+            await ing.collect_rosters(day)
+            await ing.collect_summaries(day)
+
+        _ingest(ctx, settings, steps)
+
+    _run("collect", as_of, body)
 
 
 @app.command()
@@ -177,12 +181,16 @@ def teams(as_of: AsOf = None) -> None:
 @app.command()
 def games(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
     """Scoreboards (incremental, or the forced --from/--to range) into core.games."""
-    first, last = _range(date_from, date_to)
 
-    async def steps(ing: Ingestor, day: dt.date) -> None:
-        await ing.collect_scoreboards(day, first, last)
+    def body(ctx: RunContext, settings: Settings) -> None:
+        first, last = _range(date_from, date_to)
 
-    _run("games", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+        async def steps(ing: Ingestor, day: dt.date) -> None:
+            await ing.collect_scoreboards(day, first, last)
+
+        _ingest(ctx, settings, steps)
+
+    _run("games", as_of, body)
 
 
 @app.command()
