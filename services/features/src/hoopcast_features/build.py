@@ -284,11 +284,9 @@ def build(
     elo_view = "features.elo_game"
     for layer in LAYERS:
         plan = plans.get(layer)
-        if layer not in layers:
-            _current_view(conn, layer, None)
-            continue
-        if plan is None:
-            _current_view(conn, layer, None)
+        if layer not in layers or plan is None:
+            if table_exists(conn, "features", TABLES[layer]):
+                _current_view(conn, layer, None)
             continue
         log.info("building layer %s from season %s (full=%s)", layer, plan.lo, plan.full)
         if layer == "team":
