@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from airflow.models.taskinstance import TaskInstance
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
-from pytest_httpserver import HTTPServer
-
 from conftest import REPLAY_AS_OF, ROOT
+from pytest_httpserver import HTTPServer
 
 CONTEXT = {
     "params": {"profile": "replay"},
