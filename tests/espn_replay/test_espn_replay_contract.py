@@ -194,3 +194,38 @@ def test_teams_paths_and_types(replay_server: str) -> None:
     }
     for key, kind in expected.items():
         assert paths.get(f"{base}.{key}") == {kind}, key
+
+
+def test_ingestion_parser_accepts_reconstructed_responses(replay_server: str) -> None:
+    # Consumer-driven check: the ingestion's own normalization (pure functions) reads the
+    # reconstructed documents without a single parse error and gets every game and box score.
+    import datetime as dt
+
+    import pytest
+
+    parse = pytest.importorskip("hoopcast_ingestion.parse")
+    url = f"{replay_server}{API}/scoreboard?dates=20250120-20250121&groups=50&limit=500"
+    finals = with_box = 0
+    for day in ("20250120", "20250121"):  # the clock's day (final) and the day after (scheduled)
+        r = httpx.get(f"{replay_server}{API}/scoreboard", params={"dates": day, "groups": "50"})
+        result = parse.parse_scoreboard(r.text, url, dt.datetime.strptime(day, "%Y%m%d").date())
+        assert result.errors == []
+        games = result.rows["games"]
+        assert len(games) == len(r.json()["events"]) > 0
+        for game in games:
+            if game["completed"]:
+                finals += 1
+                doc = httpx.get(f"{replay_server}{API}/summary", params={"event": game["event_id"]})
+                stats = parse.parse_summary(doc.text, str(doc.url), game["event_id"])
+                assert stats.errors == []
+                rows = stats.rows.get("team_game_stats", [])
+                if rows:
+                    assert sorted(r["home_away"] for r in rows) == ["away", "home"]
+                    assert all(r["fgm"] is not None and r["points"] is not None for r in rows)
+                    with_box += 1
+            else:
+                assert game["home_score"] is None and game["status"] == "STATUS_SCHEDULED"
+    assert finals > 0 and with_box >= 0.9 * finals
+    teams = httpx.get(f"{replay_server}{API}/teams", params={"limit": "500"})
+    parsed = parse.parse_teams(teams.text, str(teams.url))
+    assert parsed.errors == [] and len(parsed.rows["teams"]) == 367
