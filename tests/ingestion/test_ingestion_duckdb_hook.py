@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import threading
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -80,17 +82,27 @@ def test_a_file_that_is_not_duckdb_is_a_clear_error(tmp_path: Path) -> None:
         db.connect(junk)
 
 
-def test_a_second_writer_waits_for_the_lock(tmp_path: Path) -> None:
+def test_a_writer_waits_for_another_process_to_release_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     db.connect(path).close()
-    holder = duckdb.connect(str(path))  # plain DuckDB holds the file lock...
-    released = threading.Timer(1.0, holder.close)
-    released.start()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+            " print('locked', flush=True); time.sleep(1.5); c.close()",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        # ... so a writer in another process would get a lock conflict; within one process
-        # DuckDB shares the instance, which must still work and see the same tables.
-        conn = db.connect(path)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        t0 = time.perf_counter()
+        conn = db.connect(path)  # lock conflict → retried with backoff until released
+        waited = time.perf_counter() - t0
         assert db.table_count(conn, "core.games") == 0
         conn.close()
     finally:
-        released.join()
+        holder.wait(timeout=30)
+    assert waited > 0.3
