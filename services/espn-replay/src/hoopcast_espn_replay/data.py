@@ -26,6 +26,7 @@ import hashlib
 import logging
 import re
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
@@ -152,6 +153,12 @@ class BoxLine:
     ast: int
     blk: int
 
+    @classmethod
+    def unpack(cls, packed: str) -> BoxLine:
+        """A line from its packed form: the counts of :data:`BOX_STAT_COLUMNS`, comma-joined
+        (kept packed in memory so start-up builds one string per team-game, not 11 ints)."""
+        return cls(*(int(v) for v in packed.split(",")))
+
 
 @dataclass(slots=True)
 class Game:
@@ -159,8 +166,9 @@ class Game:
 
     ``date`` is the scoreboard date (US Eastern, the results file's local date);
     ``start_utc`` the reconstructed tip time (or the recorded one); scores are ints of the
-    results file; ``box`` maps ``"home"``/``"away"`` to :class:`BoxLine` when the real box
-    score is known; ``periods`` is 2 + overtimes (from box-score minutes, else 2).
+    results file; ``box`` maps ``"home"``/``"away"`` to the packed :class:`BoxLine` (see
+    :meth:`BoxLine.unpack`) when the real box score is known; ``periods`` is 2 + overtimes
+    (from box-score minutes, else 2).
     ``records`` maps ``"home"``/``"away"`` to the (wins, losses) of that team in the season
     before this game (D1 results of the file only).
     """
@@ -176,7 +184,7 @@ class Game:
     away_id: str
     home_score: int
     away_score: int
-    box: dict[str, BoxLine] | None = None
+    box: dict[str, str] | None = None
     periods: int = 2
     real_event_id: bool = False
     records: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -297,11 +305,11 @@ _WEEKEND_TIPS = [
 def tip_time(day: dt.date, home_id: str, away_id: str) -> dt.time:
     """Deterministic plausible US Eastern tip time of a game (the CSV has no times).
 
-    Picked from weighted weekday / weekend slot lists by blake2b of ``date|home|away``, so it
-    is stable across restarts and machines.
+    Picked from weighted weekday / weekend slot lists by CRC-32 of ``YYYY-MM-DD|home|away``,
+    so it is stable across restarts, processes and machines.
     """
     times, cumulative = _TIP_TABLES[day.weekday() >= 5]
-    pick = _stable_int(f"{day.isoformat()}|{home_id}|{away_id}") % cumulative[-1]
+    pick = zlib.crc32(f"{day.isoformat()}|{home_id}|{away_id}".encode()) % cumulative[-1]
     return times[bisect.bisect_right(cumulative, pick)]
 
 
@@ -475,7 +483,7 @@ def _synthetic_team(name: str, taken: set[str]) -> Team:
 class _Contest:
     date: dt.date
     espn_game_id: str | None
-    lines: dict[str, BoxLine]  # team id ("" when unknown) → line
+    lines: dict[str, str]  # team id ("" when unknown) → packed BoxLine
     mins: float | None
     used: bool = False
 
@@ -491,36 +499,30 @@ def _load_boxscores(
         )
         return index
     fill = ", ".join(f"('{name}', '{tid}')" for name, tid in BOX_TEAM_ID_FILL.items())
-    n = len(BOX_STAT_COLUMNS)
-    a_stats = ", ".join(f"a.s{i}" for i in range(n))
-    b_stats = ", ".join(f"b.s{i}" for i in range(n))
-    stat_aliases = ", ".join(
-        f'CAST(coalesce("{c}", 0) AS INTEGER) AS s{i}' for i, c in enumerate(BOX_STAT_COLUMNS)
-    )
-    # one row per contest: (date, espn_game_id, mins, team A id, A stats..., team B id, B stats)
+    packed = ", ".join(f'CAST(coalesce("{c}", 0) AS INTEGER)' for c in BOX_STAT_COLUMNS)
+    # one row per contest: (date, espn_game_id, mins, team A id, A line, team B id, B line)
     rows = con.execute(
         f"""
         WITH fill(team, tid) AS (VALUES {fill}),
         rows AS (
             SELECT contest_id, game_date, espn_game_id, mins, coalesce(pts, 0) AS pts,
-                   coalesce(nullif(team_espn_team_id, ''), fill.tid, '') AS tid, {stat_aliases},
+                   coalesce(nullif(team_espn_team_id, ''), fill.tid, '') AS tid,
+                   concat_ws(',', {packed}) AS line,
                    row_number() OVER (PARTITION BY contest_id ORDER BY r.team) AS rn,
                    count(*) OVER (PARTITION BY contest_id) AS n
             FROM read_parquet(?) r LEFT JOIN fill ON fill.team = r.team
         )
         SELECT a.game_date, coalesce(a.espn_game_id, b.espn_game_id), a.mins,
-               a.tid, {a_stats}, b.tid, {b_stats}
+               a.tid, a.line, b.tid, b.line
         FROM rows a JOIN rows b ON a.contest_id = b.contest_id AND a.rn = 1 AND b.rn = 2
         WHERE a.n = 2 AND (a.pts > 0 OR b.pts > 0)
         """,
         [[str(f) for f in files]],
     ).fetchall()
-    for row in rows:
-        date, game_id, mins = row[0], row[1], row[2]
-        a_id, b_id = row[3], row[4 + n]
+    for date, game_id, mins, a_id, a_line, b_id, b_line in rows:
         if a_id == b_id:
             b_id = "" if a_id else "?"  # never two lines under one key
-        lines = {a_id: BoxLine(*row[4 : 4 + n]), b_id: BoxLine(*row[5 + n : 5 + 2 * n])}
+        lines = {a_id: a_line, b_id: b_line}
         contest = _Contest(date=date, espn_game_id=game_id or None, lines=lines, mins=mins)
         if a_id:
             index[(date, a_id)].append(contest)
@@ -722,6 +724,7 @@ def _load(paths: DataPaths) -> ReplayData:
     # Build games, grouped by date; assign ids after matching.
     by_date: dict[dt.date, list[Game]] = defaultdict(list)
     pair_seen: set[tuple[dt.date, str, str]] = set()
+    season_of_day: dict[dt.date, tuple[int, int]] = {}
     for neutral, away_name, ascore, home_name, hscore, day in parsed:
         home, away = team_of_name[home_name], team_of_name[away_name]
         if (day, home.id, away.id) in pair_seen:
@@ -729,12 +732,15 @@ def _load(paths: DataPaths) -> ReplayData:
             continue
         pair_seen.add((day, home.id, away.id))
         conf_game = bool(home.conference and away.conference and home.conference == away.conference)
+        season = season_of_day.get(day)
+        if season is None:
+            season = season_of_day[day] = (season_of(day), season_type_of(day))
         game = Game(
             event_id="",
             date=day,
             start_utc=eastern_to_utc(day, tip_time(day, home.id, away.id)),
-            season=season_of(day),
-            season_type=season_type_of(day),
+            season=season[0],
+            season_type=season[1],
             neutral=neutral,
             conference_competition=conf_game,
             home_id=home.id,

@@ -505,7 +505,9 @@ def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
         header_competitors.append(competitor)
         box_team: dict[str, Any] = {"team": _summary_team(team)}
         if final:
-            box_team["statistics"] = box_statistics(game.box[side]) if game.box else []
+            box_team["statistics"] = (
+                box_statistics(BoxLine.unpack(game.box[side])) if game.box else []
+            )
         box_team["displayOrder"] = 2 if side == "home" else 1
         box_team["homeAway"] = side
         box_teams.append(box_team)
