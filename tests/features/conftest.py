@@ -11,7 +11,6 @@ from typing import Any
 
 import duckdb
 import pytest
-
 from hoopcast_common.runs import last_json_line
 
 ROOT = Path(__file__).resolve().parents[2]

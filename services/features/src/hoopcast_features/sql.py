@@ -36,6 +36,10 @@ UNRATED_OFF = 92.0
 UNRATED_DEF = 114.0
 """Defensive rating assumed for an opponent with no history yet (mostly non-D1)."""
 
+DIGITS = 9
+"""Decimals features are rounded to: parallel window sums may differ in the last bits of a
+double between runs, and rounding makes incremental and full builds byte-identical."""
+
 _LAMBDA = math.log(2.0) / HALF_LIFE_GAMES
 
 # per-game value columns averaged into pre-game features: name -> SQL over the `tg` columns
@@ -196,7 +200,7 @@ WITH opp AS (
         CASE WHEN ta.final THEN opp.opp_elo END AS g_opp_elo,
         CASE WHEN ta.final THEN opp.opp_adj_net END AS g_opp_adj_net
     FROM ta JOIN opp USING (event_id, team_id)
-)
+), feat AS (
 SELECT event_id, team_id, opp_id AS opponent_id, season, game_date, start_epoch,
     CASE WHEN venue = 1 THEN 'home' WHEN venue = -1 THEN 'away' ELSE 'neutral' END AS venue,
     is_home_side, final,
@@ -218,9 +222,14 @@ SELECT event_id, team_id, opp_id AS opponent_id, season, game_date, start_epoch,
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), game_date), 30)::DOUBLE
         AS f_rest_days
 FROM x
-WHERE season >= {lo}
 WINDOW w_season AS (PARTITION BY team_id, season ORDER BY start_epoch, event_id
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+)
+SELECT event_id, team_id, opponent_id, season, game_date, start_epoch, venue, is_home_side,
+    final, round(COLUMNS('^f_'), {DIGITS})
+FROM feat
+WHERE season >= {lo}
+ORDER BY season, start_epoch, event_id, team_id
 """
 
 
@@ -288,12 +297,13 @@ WITH pg AS (
     GROUP BY ALL
 )
 SELECT t.event_id, t.team_id, t.season,
-    pgm.continuity AS f_minutes_continuity, pgm.top_played AS f_top_scorer_played,
+    round(pgm.continuity, {DIGITS}) AS f_minutes_continuity, pgm.top_played AS f_top_scorer_played,
     coalesce(pgm.n_games, 0)::DOUBLE AS f_player_games
 FROM {team} t
 ASOF LEFT JOIN per_game pgm
     ON pgm.team_id = t.team_id AND pgm.season = t.season AND t.start_epoch > pgm.start_epoch
 WHERE t.season >= {lo}
+ORDER BY t.season, t.start_epoch, t.event_id, t.team_id
 """
 
 
@@ -366,6 +376,10 @@ def game_sql(lo: int, team: str, player: str, elo: str) -> str:
     pace = f"coalesce(h.f_pace, {fb}) + coalesce(a.f_pace, {fb}) - {fb}"
     return f"""
 CREATE OR REPLACE TABLE features.stage_game_features AS
+SELECT event_id, season, game_date, start_time_utc, home_team_id, away_team_id, neutral_site,
+    status, completed, is_d1_game, home_win, home_margin, elo_home_prob,
+    round(COLUMNS('^f_'), {DIGITS})
+FROM (
 SELECT g.event_id, g.season, g.game_date, g.start_time_utc, g.home_team_id, g.away_team_id,
     coalesce(g.neutral_site, false) AS neutral_site, g.status, g.completed,
     coalesce(th.is_d1 AND ta.is_d1, false) AS is_d1_game,
@@ -397,4 +411,6 @@ LEFT JOIN {elo} e ON e.event_id = g.event_id
 LEFT JOIN core.teams th ON th.team_id = g.home_team_id
 LEFT JOIN core.teams ta ON ta.team_id = g.away_team_id
 WHERE g.season >= {lo}
+)
+ORDER BY season, start_time_utc, event_id
 """
