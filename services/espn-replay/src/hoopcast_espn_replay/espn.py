@@ -37,7 +37,9 @@ def iso_minute(when: dt.datetime) -> str:
 
 
 def error_body(code: int, message: str) -> dict[str, Any]:
-    """ESPN-like JSON error body: ``{"code": 404, "message": "..."}``."""
+    """ESPN-like JSON error body ``{"code": 404, "message": "..."}``: the shape
+    site.api.espn.com answers errors with, e.g. ``{"code":404,"message":"Failed to get events
+    endpoint."}`` for a scoreboard it cannot serve."""
     return {"code": code, "message": message}
 
 
