@@ -299,26 +299,27 @@ class EspnClient:
                 ``max_attempts`` attempts; the message names the URL and the last failure.
         """
         url = self.url_of(request)
-        async with self._semaphore:
-            try:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(self.config.max_attempts),
-                    wait=_BackoffWait(self.config),
-                    retry=retry_if_exception_type((RetryableResponse, httpx.TransportError)),
-                    before_sleep=self._count_retry,
-                    reraise=True,
-                ):
-                    with attempt:
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.config.max_attempts),
+                wait=_BackoffWait(self.config),
+                retry=retry_if_exception_type((RetryableResponse, httpx.TransportError)),
+                before_sleep=self._count_retry,
+                reraise=True,
+            ):
+                with attempt:
+                    # The concurrency slot is held per attempt, not while backing off.
+                    async with self._semaphore:
                         return await self._attempt(request, url)
-            except (RetryableResponse, httpx.TransportError) as exc:
-                raise UpstreamUnavailableError(
-                    f"ESPN unreachable: GET {url} failed {self.config.max_attempts} times, "
-                    f"last: {type(exc).__name__}: {exc}"
-                ) from exc
-            except httpx.InvalidURL as exc:  # pragma: no cover - config validated earlier
-                raise BadInputError(f"ESPN_BASE_URL gives an invalid URL {url}: {exc}") from exc
-            except RetryError as exc:  # pragma: no cover - reraise=True never wraps
-                raise UpstreamUnavailableError(f"ESPN unreachable: GET {url}: {exc}") from exc
+        except (RetryableResponse, httpx.TransportError) as exc:
+            raise UpstreamUnavailableError(
+                f"ESPN unreachable: GET {url} failed {self.config.max_attempts} times, "
+                f"last: {type(exc).__name__}: {exc}"
+            ) from exc
+        except httpx.InvalidURL as exc:  # pragma: no cover - config validated earlier
+            raise BadInputError(f"ESPN_BASE_URL gives an invalid URL {url}: {exc}") from exc
+        except RetryError as exc:  # pragma: no cover - reraise=True never wraps
+            raise UpstreamUnavailableError(f"ESPN unreachable: GET {url}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def fetch_many(self, requests: Iterable[Request]) -> AsyncIterator[Fetched]:
