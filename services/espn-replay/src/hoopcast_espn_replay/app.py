@@ -176,7 +176,7 @@ def teams(request: Request, state: ReplayState) -> bytes:
     """``/teams``: D1 teams, ``limit`` per page (default 50 like ESPN), ``page`` from 1."""
     limit = _parse_int(request, "limit", TEAMS_PAGE_DEFAULT) or TEAMS_PAGE_DEFAULT
     page = _parse_int(request, "page", 1) or 1
-    return _json(espn.teams_document(state.data, limit, page))
+    return _json(espn.teams_document(state.data, limit, page, state.now))
 
 
 def team(request: Request, state: ReplayState) -> bytes:

@@ -101,17 +101,20 @@ def team_list_entry(team: Team) -> dict[str, Any]:
     return {"team": body}
 
 
-def teams_document(data: ReplayData, limit: int, page: int) -> dict[str, Any]:
+def teams_document(data: ReplayData, limit: int, page: int, now: dt.date) -> dict[str, Any]:
     """``/teams``: D1 teams sorted by display name, paged like ESPN (``limit`` per page,
-    ``page`` from 1)."""
+    ``page`` from 1); the league's season is the one of the replay clock ``now``."""
     d1 = sorted((t for t in data.teams.values() if t.is_d1), key=lambda t: t.display_name)
     start = (page - 1) * limit
     chunk = d1[start : start + limit]
     league = {
         **LEAGUE,
         "shortName": "NCAAM",
-        "year": season_of(dt.date.today()),
-        "season": {"year": season_of(dt.date.today()), "displayName": ""},
+        "year": season_of(now),
+        "season": {
+            "year": season_of(now),
+            "displayName": f"{season_of(now) - 1}-{season_of(now) % 100:02d}",
+        },
         "teams": [team_list_entry(t) for t in chunk],
     }
     return {
