@@ -92,18 +92,16 @@ def ingest(db: Path, url: str, *args: str) -> tuple[dict[str, Any], float, int]:
         "HOOPCAST_LOG_LEVEL": "WARNING",
     }
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(BIN / "hoopcast-ingestion"), *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    assert proc.stdout is not None and proc.stderr is not None
-    out, err = proc.stdout.read(), proc.stderr.read()
+    # stdout (the summary) and stderr (logs) go to files: a full pipe would block the child.
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        proc = subprocess.Popen(
+            [str(BIN / "hoopcast-ingestion"), *args], cwd=ROOT, env=env, stdout=out_f, stderr=err_f
+        )
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read(), err_f.read()
     code = os.waitstatus_to_exitcode(status)
     lines = [line for line in out.strip().splitlines() if line.startswith("{")]
     if code != 0 or not lines:

@@ -7,8 +7,9 @@ it answers 429 (sometimes with ``Retry-After``), 5xx, slow responses and occasio
 
 * retries 429, 5xx, transport errors/timeouts and empty 202 with exponential backoff and
   jitter (tenacity), waiting at least ``Retry-After`` seconds when the server sends it;
-* paces requests with a leaky-bucket limiter (aiolimiter) whose rate halves on every 429/5xx
-  and grows back additively on success, up to ``ESPN_MAX_RATE_PER_S`` (AIMD);
+* paces requests with a leaky-bucket limiter (aiolimiter) whose rate halves on a 429/5xx/202
+  (at most once per second) and grows back additively on success, up to
+  ``ESPN_MAX_RATE_PER_S`` (AIMD);
 * bounds the number of requests in flight (``ESPN_MAX_CONCURRENCY``);
 * counts requests and retries for the run summary;
 * raises :class:`~hoopcast_common.errors.UpstreamUnavailableError` (exit 3) once a request
@@ -182,6 +183,26 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
+class AdaptiveLimiter(AsyncLimiter):
+    """aiolimiter's leaky bucket whose rate can change while tasks wait on it.
+
+    The bucket holds one second's worth of requests (at least one). :meth:`set_rate` keeps the
+    current level and the queue of waiters, so slowing down applies to requests already waiting
+    (replacing the limiter would leave them draining at the old rate).
+    """
+
+    def __init__(self, rate_per_s: float) -> None:
+        super().__init__(max(1.0, rate_per_s), max(1.0, rate_per_s) / rate_per_s)
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Change the drain rate to ``rate_per_s`` requests/s (> 0)."""
+        self._leak()
+        self.max_rate = max(1.0, rate_per_s)
+        self.time_period = self.max_rate / rate_per_s
+        self._rate_per_sec = rate_per_s
+        self._wake_next()
+
+
 class _BackoffWait:
     """tenacity wait: exponential backoff with jitter, at least the server's Retry-After."""
 
@@ -214,8 +235,8 @@ class EspnClient:
         self.throttled = 0
         self.rate_per_s = config.rate_per_s
         self.min_rate_seen = config.rate_per_s
-        self._limiter = self._make_limiter(self.rate_per_s)
-        self._limiter_rate = self.rate_per_s
+        self._limiter = AdaptiveLimiter(self.rate_per_s)
+        self._last_slowdown = float("-inf")
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         limits = httpx.Limits(
             max_connections=config.max_concurrency,
@@ -239,22 +260,18 @@ class EspnClient:
         """Close the connection pool."""
         await self._http.aclose()
 
-    @staticmethod
-    def _make_limiter(rate: float) -> AsyncLimiter:
-        # A leaky bucket of one second's worth of requests (at least one).
-        if rate >= 1:
-            return AsyncLimiter(rate, 1.0)
-        return AsyncLimiter(1, 1.0 / rate)
-
     def _set_rate(self, rate: float) -> None:
         cfg = self.config
         self.rate_per_s = min(cfg.max_rate_per_s, max(cfg.min_rate_per_s, rate))
-        # Rebuild the bucket only on a real change, so success does not reset its level.
-        if abs(self.rate_per_s - self._limiter_rate) >= 0.1 * self._limiter_rate:
-            self._limiter = self._make_limiter(self.rate_per_s)
-            self._limiter_rate = self.rate_per_s
+        self._limiter.set_rate(self.rate_per_s)
 
     def _slow_down(self) -> None:
+        # Multiplicative decrease at most once per second: a burst of 429s from requests that
+        # were in flight together is one congestion signal, not many.
+        now = time.monotonic()
+        if now - self._last_slowdown < 1.0:
+            return
+        self._last_slowdown = now
         self._set_rate(self.rate_per_s / 2)
         self.min_rate_seen = min(self.min_rate_seen, self.rate_per_s)
 
