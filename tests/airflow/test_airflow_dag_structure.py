@@ -64,7 +64,16 @@ def test_stage_dag_limits(dagbag, dag_id: str) -> None:  # type: ignore[no-untyp
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert dag.max_active_tasks == concurrency
-    assert set(dag.params.keys()) == {"profile", "as_of", "date_from", "date_to"}
+    assert set(dag.params.keys()) == {
+        "profile",
+        "as_of",
+        "date_from",
+        "date_to",
+        "train_from",
+        "train_until",
+        "validate_from",
+        "validate_to",
+    }
     for task in dag.tasks:
         assert task.retries == retries, task.task_id
         assert task.retry_exponential_backoff == 2.0

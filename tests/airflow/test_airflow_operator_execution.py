@@ -102,6 +102,23 @@ def test_operator_prepares_the_run_from_params(env_dir: Path) -> None:
     assert op.network_mode == "hoopcast-test-net"
 
 
+def test_training_window_params_reach_the_dataset_step(env_dir: Path) -> None:
+    stage = MODEL_TRAINING.task("prepare_dataset")
+    op = HoopcastStageOperator(task_id="prepare_dataset", stage=stage)
+    _, args = op.prepare(
+        {"params": {"profile": "replay", "train_until": "2024-12-31", "validate_from": "20250101"}}
+    )
+    assert args == [
+        "dataset",
+        "--as-of",
+        "2026-02-07",  # the replay profile's pinned logical date
+        "--train-until",
+        "2024-12-31",
+        "--validate-from",
+        "2025-01-01",
+    ]
+
+
 def test_bad_params_fail_without_retry(env_dir: Path) -> None:
     op = HoopcastStageOperator(task_id="collect_games", stage=DATA_COLLECTION.task("collect_games"))
     with pytest.raises(AirflowFailException, match="date_from"):

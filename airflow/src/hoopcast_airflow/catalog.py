@@ -77,6 +77,8 @@ class TaskSpec:
             ``command`` is empty and the task runs in the Airflow worker).
         date_range: the command accepts ``--from``/``--to`` (a manual run's ``date_from``/
             ``date_to`` params are passed through: backfill).
+        param_options: ``(param, option)`` pairs: a run's date param ``param``, when set, is
+            passed as ``option DATE`` (e.g. the training window of ``trainer dataset``).
         outlets: names in :data:`ASSETS` the task updates when it succeeds.
         trigger_rule: Airflow trigger rule (default ``all_success``).
     """
@@ -86,6 +88,7 @@ class TaskSpec:
     command: tuple[str, ...] = ()
     sensor: SensorKind | None = None
     date_range: bool = False
+    param_options: tuple[tuple[str, str], ...] = ()
     outlets: tuple[str, ...] = ()
     trigger_rule: str = "all_success"
 
@@ -135,6 +138,14 @@ class DagSpec:
         raise KeyError(f"DAG {self.dag_id} has no task {task_id!r}")
 
 
+#: Run params that set the training window of ``hoopcast-trainer dataset`` (manual runs).
+TRAINING_WINDOW: tuple[tuple[str, str], ...] = (
+    ("train_from", "--train-from"),
+    ("train_until", "--train-until"),
+    ("validate_from", "--validate-from"),
+    ("validate_to", "--validate-to"),
+)
+
 DATA_COLLECTION = DagSpec(
     dag_id="data_collection",
     description="Collect ESPN teams, scoreboards, rosters and box scores into core tables",
@@ -175,7 +186,7 @@ MODEL_TRAINING = DagSpec(
     schedule=Schedule(cron="0 2 * * 0"),
     tasks=(
         TaskSpec("check_features", "trainer", sensor="features_ready"),
-        TaskSpec("prepare_dataset", "trainer", ("dataset",)),
+        TaskSpec("prepare_dataset", "trainer", ("dataset",), param_options=TRAINING_WINDOW),
         TaskSpec("train_model", "trainer", ("fit",)),
         TaskSpec("evaluate_model", "trainer", ("evaluate",)),
         TaskSpec("register_model", "trainer", ("register",), outlets=("production_model",)),

@@ -5,9 +5,10 @@
 start-up DAG ``hoopcast_pipeline`` and ends it with a success summary task.
 
 Every DAG: ``catchup=False``, ``max_active_runs=1``, start 2025-01-01 UTC, params
-``profile``/``as_of``/``date_from``/``date_to`` (manual runs and backfills override the env
-profile, logical date and collection window with ``--conf``), every task with the failure
-alert callback, retries with exponential backoff (x2 per try, capped), the stage's
+``profile``, ``as_of``, ``date_from``/``date_to`` and the training window ``train_from``,
+``train_until``, ``validate_from``, ``validate_to`` (manual runs and backfills override the
+env profile, logical date, collection and training windows with ``--conf``), every task with
+the failure alert callback, retries with exponential backoff (x2 per try, capped), the stage's
 execution timeout; warehouse-writing tasks in the pool ``hoopcast_duckdb``; check tasks as
 sensors in ``reschedule`` mode.
 """
@@ -36,6 +37,7 @@ from hoopcast_airflow.catalog import (
     DUCKDB_POOL,
     PIPELINE_DAG_ID,
     STAGE_DAGS,
+    TRAINING_WINDOW,
     DagSpec,
     Schedule,
     TaskSpec,
@@ -79,6 +81,10 @@ def run_params() -> dict[str, Param]:
         "as_of": Param(None, **optional_date, description="logical date (YYYY-MM-DD) override"),
         "date_from": Param(None, **optional_date, description="backfill: first game date"),
         "date_to": Param(None, **optional_date, description="backfill: last game date"),
+        **{
+            param: Param(None, **optional_date, description=f"training window: {option}")
+            for param, option in TRAINING_WINDOW
+        },
     }
 
 

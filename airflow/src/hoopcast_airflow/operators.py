@@ -100,7 +100,8 @@ def build_args(spec: TaskSpec, as_of: dt.date, params: Mapping[str, Any]) -> lis
     """CLI arguments of a stage task: the catalog command, ``--as-of`` and a backfill range.
 
     A run's ``date_from``/``date_to`` params become ``--from``/``--to`` for tasks whose
-    command takes a date range (``date_to`` defaults to ``as_of``).
+    command takes a date range (``date_to`` defaults to ``as_of``); the task's
+    ``param_options`` pass further date params (e.g. ``train_until`` → ``--train-until``).
 
     Raises:
         BadInputError: a date param is malformed or ``date_from`` is after ``date_to``.
@@ -116,6 +117,9 @@ def build_args(spec: TaskSpec, as_of: dt.date, params: Mapping[str, Any]) -> lis
 
             raise BadInputError(f"params.date_from={start} is after params.date_to={end}")
         args += ["--from", start.isoformat(), "--to", end.isoformat()]
+    for param, option in spec.param_options:
+        if params.get(param):
+            args += [option, parse_date(str(params[param]), f"params.{param}").isoformat()]
     return args
 
 
