@@ -40,17 +40,23 @@ if [ "$HOOPCAST_ENV" = "replay" ]; then
   port="${base_url##*:}"
   now="$(setting REPLAY_NOW)"
   mkdir -p var
+  health="${base_url}/__replay/health"
+  if python3 -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" "$health" 2>/dev/null; then
+    echo "pipeline: something already answers on ${base_url}; stop it or set ESPN_BASE_URL to a free port" >&2
+    exit 2
+  fi
   echo "── starting the ESPN replay server on ${base_url} (clock ${now}); log: var/espn-replay.log" >&2
   hoopcast-espn-replay --port "$port" --now "$now" >var/espn-replay.log 2>&1 &
   REPLAY_PID=$!
   for _ in $(seq 1 120); do
     if python3 -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" \
-        "${base_url}/apis/site/v2/sports/basketball/mens-college-basketball/teams" 2>/dev/null; then
+        "$health" 2>/dev/null; then
       break
     fi
     kill -0 "$REPLAY_PID" 2>/dev/null || { cat var/espn-replay.log >&2; exit 1; }
     sleep 0.5
   done
+  kill -0 "$REPLAY_PID" 2>/dev/null || { cat var/espn-replay.log >&2; exit 1; }
 fi
 
 summary ingestion hoopcast-ingestion collect
