@@ -105,3 +105,48 @@ def featured_warehouse_template(
 def featured_db(featured_warehouse_template: Path, tmp_path: Path) -> Path:
     """A fresh writable copy of the featured warehouse under ``tmp_path``."""
     return copy_db(featured_warehouse_template, tmp_path / "wh")
+
+
+def train_version(
+    db: Path, *, rounds: int = 20, stage: str = "production", as_of: str = AS_OF
+) -> str:
+    """Train and register one model through the trainer's Python API; returns its version.
+
+    ``stage``: ``production`` (forced), ``challenger`` (active challenger) or ``candidate``.
+    Uses the same split as the CLI tests (:data:`SPLIT`).
+    """
+    import datetime as dt
+
+    from hoopcast_common.db import connect, transaction
+    from hoopcast_common.settings import load_settings
+    from hoopcast_trainer import pipeline, registry
+    from hoopcast_trainer.config import TrainerConfig
+
+    env = stage_env(db, TRAINER_NUM_BOOST_ROUND=str(rounds))
+    cfg = TrainerConfig.from_settings(load_settings("trainer", profile="local", environ=env))
+    models = Path(env["HOOPCAST_MODEL_DIR"])
+    run = pipeline.step_dataset(
+        db,
+        models,
+        cfg,
+        as_of=dt.date.fromisoformat(as_of),
+        train_until=dt.date(2024, 12, 31),
+        validate_from=dt.date(2025, 1, 1),
+        validate_to=dt.date(2025, 1, 20),
+    )
+    pipeline.step_fit(db, models, cfg, run.run_id)
+    pipeline.step_evaluate(db, models, cfg, run.run_id)
+    version = pipeline.step_register(db, models, cfg, run.run_id).model_version
+    assert version is not None
+    conn = connect(db)
+    try:
+        with transaction(conn):
+            if stage == "production":
+                registry.promote(conn, cfg.model_name, version, "test setup")
+            elif stage == "challenger":
+                if registry.get(conn, cfg.model_name, version).stage == "production":
+                    raise AssertionError("the gate promoted the model meant as challenger")
+                registry.set_challenger(conn, cfg.model_name, version, True)
+    finally:
+        conn.close()
+    return version
