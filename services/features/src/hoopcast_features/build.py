@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -45,6 +48,17 @@ TABLES = {
 }
 """Layer → published table in schema ``features``."""
 _EPOCH = "coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)"
+
+
+@contextmanager
+def _phase(ctx: RunContext, name: str) -> Iterator[None]:
+    """Time a build phase into the run summary's ``phase_s`` (seconds, wall clock)."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        phases = ctx.extra.setdefault("phase_s", {})
+        phases[name] = round(phases.get(name, 0.0) + time.perf_counter() - t0, 3)
 
 
 @dataclass(frozen=True)
@@ -264,13 +278,14 @@ def build(
         BadInputError: an earlier layer is out of date, core.games is empty, or a blocking
             quality check failed (exit 2; published tables unchanged).
     """
-    snapshot_inputs(conn)
     plans: dict[str, LayerPlan | None] = {}
-    for layer in layers:
-        for earlier in LAYERS[: LAYERS.index(layer)]:
-            if earlier not in layers:
-                _require_current(conn, earlier)
-        plans[layer] = plan_layer(conn, layer, full_refresh)
+    with _phase(ctx, "plan"):
+        snapshot_inputs(conn)
+        for layer in layers:
+            for earlier in LAYERS[: LAYERS.index(layer)]:
+                if earlier not in layers:
+                    _require_current(conn, earlier)
+            plans[layer] = plan_layer(conn, layer, full_refresh)
     if all(p is None for p in plans.values()):
         raise NothingToDoError("no core.games event changed since the last features build")
     ctx.extra["layers"] = {
@@ -290,7 +305,8 @@ def build(
             continue
         log.info("building layer %s from season %s (full=%s)", layer, plan.lo, plan.full)
         if layer == "team":
-            ctx.count("elo_games", stage_elo(conn, plan.t0, plan.full))
+            with _phase(ctx, "elo"):
+                ctx.count("elo_games", stage_elo(conn, plan.t0, plan.full))
             conn.execute(
                 f"""CREATE OR REPLACE TEMP VIEW cur_elo_game AS
                 SELECT * FROM features.elo_game WHERE {"false" if plan.full else "true"}
@@ -298,16 +314,19 @@ def build(
                 UNION ALL BY NAME SELECT * FROM features.stage_elo_game"""
             )
             elo_view = "cur_elo_game"
-            conn.execute(sql.base_sql(plan.lo))
-            conn.execute(sql.team_sql(plan.lo, elo_view))
+            with _phase(ctx, "team_sql"):
+                conn.execute(sql.base_sql(plan.lo))
+                conn.execute(sql.team_sql(plan.lo, elo_view))
         elif layer == "player":
-            conn.execute(sql.player_sql(plan.lo, "cur_team_game_features"))
+            with _phase(ctx, "player_sql"):
+                conn.execute(sql.player_sql(plan.lo, "cur_team_game_features"))
         else:
-            conn.execute(
-                sql.game_sql(
-                    plan.lo, "cur_team_game_features", "cur_player_game_features", elo_view
+            with _phase(ctx, "game_sql"):
+                conn.execute(
+                    sql.game_sql(
+                        plan.lo, "cur_team_game_features", "cur_player_game_features", elo_view
+                    )
                 )
-            )
         table = TABLES[layer]
         if not plan.full and _columns(conn, table) != _columns(conn, f"stage_{table}"):
             raise BadInputError(
@@ -318,14 +337,15 @@ def build(
         staged = conn.execute(f"SELECT count(*) FROM features.stage_{table}").fetchone()
         ctx.count(f"{layer}_rows_staged", int(staged[0]) if staged else 0)
 
-    results = quality.run_checks(
-        conn,
-        run_id=ctx.run_id,
-        as_of=as_of,
-        layers=tuple(layer for layer in layers if plans.get(layer) is not None),
-        relations={layer: f"cur_{TABLES[layer]}" for layer in LAYERS},
-        target_prefix="staged:",
-    )
+    with _phase(ctx, "checks"):
+        results = quality.run_checks(
+            conn,
+            run_id=ctx.run_id,
+            as_of=as_of,
+            layers=tuple(layer for layer in layers if plans.get(layer) is not None),
+            relations={layer: f"cur_{TABLES[layer]}" for layer in LAYERS},
+            target_prefix="staged:",
+        )
     failed = [r for r in results if r.blocking and not r.passed]
     ctx.count("checks_run", len(results))
     ctx.count("checks_failed", len([r for r in results if not r.passed]))
@@ -335,8 +355,9 @@ def build(
         raise BadInputError(
             f"blocking feature quality checks failed, previous feature tables kept: {names}"
         )
-    _swap(conn, plans, ctx, as_of)
-    _drop_staging(conn)
+    with _phase(ctx, "swap"):
+        _swap(conn, plans, ctx, as_of)
+        _drop_staging(conn)
 
 
 def _swap(
@@ -385,10 +406,27 @@ def _swap(
                     FROM sides GROUP BY team_id
                     """
                 )
-            conn.execute("DELETE FROM features.layer_inputs WHERE layer = ?", [layer])
+            # only the changed fingerprints: rewriting every key of the primary-key index
+            # costs seconds
             conn.execute(
-                "INSERT INTO features.layer_inputs SELECT ?, event_id, season, start_epoch, "
-                "fingerprint FROM cur_inputs",
+                """
+                CREATE OR REPLACE TEMP TABLE changed_inputs AS
+                SELECT event_id FROM cur_inputs c
+                FULL OUTER JOIN (SELECT * FROM features.layer_inputs WHERE layer = ?) l
+                    USING (event_id)
+                WHERE c.fingerprint IS DISTINCT FROM l.fingerprint
+                """,
+                [layer],
+            )
+            conn.execute(
+                "DELETE FROM features.layer_inputs WHERE layer = ? AND event_id IN"
+                " (SELECT event_id FROM changed_inputs)",
+                [layer],
+            )
+            conn.execute(
+                "INSERT INTO features.layer_inputs SELECT ?, event_id, season, start_epoch,"
+                " fingerprint FROM cur_inputs WHERE event_id IN"
+                " (SELECT event_id FROM changed_inputs)",
                 [layer],
             )
             written = conn.execute(f"SELECT count(*) FROM features.stage_{table}").fetchone()
