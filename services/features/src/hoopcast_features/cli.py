@@ -25,10 +25,10 @@ import duckdb
 import typer
 from hoopcast_common.dates import default_as_of, parse_date
 from hoopcast_common.db import connect
-from hoopcast_common.errors import BadInputError, HoopcastError
+from hoopcast_common.errors import BadInputError, ConfigError, HoopcastError
 from hoopcast_common.logging import configure_logging
 from hoopcast_common.runs import RunContext, run_stage
-from hoopcast_common.settings import load_settings
+from hoopcast_common.settings import Settings, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -77,6 +77,7 @@ def _execute(command: str, as_of_text: str | None, work: Work) -> None:
             raise BadInputError(f"HOOPCAST_DB={db_path}: no warehouse yet; run ingestion first")
         conn = connect(db_path)
         try:
+            _tune(conn, settings)
             work(conn, ctx, as_of)
         finally:
             conn.close()
@@ -90,6 +91,32 @@ def _execute(command: str, as_of_text: str | None, work: Work) -> None:
         body=body,
     )
     raise typer.Exit(code)
+
+
+def _tune(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Apply the DuckDB resource settings of the features env file, when set.
+
+    ``HOOPCAST_FEATURES_THREADS`` (int ≥ 1) and ``HOOPCAST_FEATURES_MEMORY_LIMIT`` (DuckDB size
+    string such as ``2GB``) bound the build inside a container's CPU and memory limits.
+
+    Raises:
+        ConfigError: a value is malformed (names the setting and its env file).
+    """
+    threads = settings.get_int("HOOPCAST_FEATURES_THREADS", 0)
+    if threads < 0:
+        raise ConfigError(f"setting HOOPCAST_FEATURES_THREADS={threads} must be >= 1")
+    if threads:
+        conn.execute(f"SET threads = {threads}")
+    memory = settings.get("HOOPCAST_FEATURES_MEMORY_LIMIT")
+    if memory:
+        try:
+            conn.execute(f"SET memory_limit = '{memory.replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"setting HOOPCAST_FEATURES_MEMORY_LIMIT={memory!r} (from "
+                f"{settings.sources.get('HOOPCAST_FEATURES_MEMORY_LIMIT', '?')}) is not a "
+                f"DuckDB memory size: {exc}"
+            ) from exc
 
 
 def _raise(exc: BaseException) -> None:
