@@ -83,7 +83,10 @@ def replay(now: dt.date, faults: float = 0.0, seed: int = 7) -> Iterator[str]:
 
 
 def ingest(db: Path, url: str, *args: str) -> tuple[dict[str, Any], float, int]:
-    """Run ``hoopcast-ingestion *args``; returns (JSON summary, wall s, peak RSS of it in MiB)."""
+    """Run ``hoopcast-ingestion *args``; returns (JSON summary, wall s, peak RSS of it in MiB).
+
+    The summary gets ``cpu_s``: user + system CPU seconds of the ingestion process.
+    """
     env = {
         **os.environ,
         "HOOPCAST_ENV": "replay",
@@ -106,7 +109,9 @@ def ingest(db: Path, url: str, *args: str) -> tuple[dict[str, Any], float, int]:
     lines = [line for line in out.strip().splitlines() if line.startswith("{")]
     if code != 0 or not lines:
         raise RuntimeError(f"hoopcast-ingestion {' '.join(args)} exited {code}: {err[-3000:]}")
-    return json.loads(lines[-1]), wall, int(usage.ru_maxrss / 1024)
+    summary: dict[str, Any] = json.loads(lines[-1])
+    summary["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 1)
+    return summary, wall, int(usage.ru_maxrss / 1024)
 
 
 def results_d1_games() -> set[tuple[dt.date, frozenset[str]]]:
@@ -167,7 +172,7 @@ def main() -> None:
             print(f"full season {FIRST}..{LAST}: wall {wall:.1f} s (in-run {in_run:.1f} s)")
             print(f"  requests {counts['requests']}  retries {counts['retries']}"
                   f"  requests/s {counts['requests'] / summary['duration_s']:.1f}"
-                  f"  peak RSS {rss} MiB")  # fmt: skip
+                  f"  peak RSS {rss} MiB  CPU {summary['cpu_s']} s")  # fmt: skip
             print(f"  games_stored {counts['games_stored']}  team_stats_stored"
                   f" {counts.get('team_stats_stored', 0)}  parse_errors {counts['parse_errors']}"
                   f"  seconds by collector {summary.get('seconds')}")  # fmt: skip
