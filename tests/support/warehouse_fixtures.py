@@ -98,10 +98,11 @@ def ingested_warehouse_template(
     build_warehouse(target, base_url)
     if cached is not None:
         for old in cached.parent.glob("warehouse-*.duckdb"):
-            old.unlink(missing_ok=True)
-        partial = cached.with_suffix(".tmp")
+            if old != cached:
+                old.unlink(missing_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")  # sessions may build at once
         shutil.copyfile(target, partial)
-        partial.replace(cached)
+        partial.replace(cached)  # atomic: readers see the old file or the whole new one
     yield target
 
 
