@@ -32,27 +32,46 @@ def main() -> None:
     feats = [c for c in df.columns if c.startswith("f_")]
     train = df[df.season <= 2024]
     valid = df[df.season == 2025]
-    params = {"learning_rate": 0.03, "num_leaves": 15, "min_data_in_leaf": 200,
-              "feature_fraction": 0.7, "bagging_fraction": 0.8, "bagging_freq": 1,
-              "lambda_l2": 5.0, "verbose": -1}
-    clf = lgb.train({**params, "objective": "binary"},
-                    lgb.Dataset(train[feats], train.home_win.astype(int)), num_boost_round=600)
-    reg = lgb.train({**params, "objective": "regression"},
-                    lgb.Dataset(train[feats], train.home_margin), num_boost_round=600)
+    params = {
+        "learning_rate": 0.05,
+        "num_leaves": 15,
+        "min_data_in_leaf": 200,
+        "feature_fraction": 0.7,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "lambda_l2": 5.0,
+        "verbose": -1,
+    }
+    clf = lgb.train(
+        {**params, "objective": "binary"},
+        lgb.Dataset(train[feats], train.home_win.astype(int)),
+        num_boost_round=300,
+    )
+    reg = lgb.train(
+        {**params, "objective": "regression"},
+        lgb.Dataset(train[feats], train.home_margin),
+        num_boost_round=300,
+    )
     p = clf.predict(valid[feats])
     m = reg.predict(valid[feats])
     y = valid.home_win.astype(int).to_numpy()
     e = np.clip(valid.elo_home_prob.to_numpy(), 1e-6, 1 - 1e-6)
     print(f"validation 2024-25 D1 games: {len(valid)}; train {len(train)}; features {len(feats)}")
-    print(f"model   acc {np.mean((p > 0.5) == y):.4f}  log-loss {log_loss(y, p):.4f}  "
-          f"Brier {brier_score_loss(y, p):.4f}  margin MAE "
-          f"{mean_absolute_error(valid.home_margin, m):.3f}")
-    print(f"elo     acc {np.mean((e > 0.5) == y):.4f}  log-loss {log_loss(y, e):.4f}  "
-          f"Brier {brier_score_loss(y, e):.4f}")
+    print(
+        f"model   acc {np.mean((p > 0.5) == y):.4f}  log-loss {log_loss(y, p):.4f}  "
+        f"Brier {brier_score_loss(y, p):.4f}  margin MAE "
+        f"{mean_absolute_error(valid.home_margin, m):.3f}"
+    )
+    print(
+        f"elo     acc {np.mean((e > 0.5) == y):.4f}  log-loss {log_loss(y, e):.4f}  "
+        f"Brier {brier_score_loss(y, e):.4f}"
+    )
     em = valid.f_exp_margin.to_numpy()
     ok = ~np.isnan(em)
-    print(f"f_exp_margin alone: acc {np.mean((em[ok] > 0) == y[ok]):.4f}  MAE "
-          f"{mean_absolute_error(valid.home_margin[ok], em[ok]):.3f}")
+    print(
+        f"f_exp_margin alone: acc {np.mean((em[ok] > 0) == y[ok]):.4f}  MAE "
+        f"{mean_absolute_error(valid.home_margin[ok], em[ok]):.3f}"
+    )
     imp = sorted(zip(clf.feature_importance("gain"), feats, strict=True), reverse=True)[:12]
     print("top features (gain):", ", ".join(f for _, f in imp))
 

@@ -65,8 +65,11 @@ def test_feature_calculation(tmp_path: Path, features_cli, query) -> None:
     p1 = 1 / (1 + 10 ** (-85 / 400))  # = 0.619941
     assert abs(p1 - 0.619941) < 1e-6
     mult1 = (9 + 3) ** 0.8 / (7.5 + 0.006 * 85)  # Xavier won by 9: 7.300372 / 8.01 = 0.911407
-    xavier_after_1 = 1500 + 45 * mult1 * (1 - p1)  # K = 45 → 1515.59
-    assert abs(xavier_after_1 - 1515.59) < 0.01
+    # K = 35, doubled at a team's first game of the season (early-season boost 1, half-life 8)
+    xavier_after_1 = 1500 + 35 * 2 * mult1 * (1 - p1)  # → 1524.25
+    assert abs(xavier_after_1 - 1524.25) < 0.01
+    k_game2 = 35 * (1 + 0.5 ** (1 / 8))  # Xavier's second game: boost decayed by 2^(-1/8)
+    assert abs(k_game2 - 67.09) < 0.01
     # game 2: Xavier 1515.59 vs new IU Indy 1500
     diff2 = xavier_after_1 + 85 - 1500
     p2 = 1 / (1 + 10 ** (-diff2 / 400))
@@ -80,6 +83,9 @@ def test_feature_calculation(tmp_path: Path, features_cli, query) -> None:
     assert abs(elo["401715621"][2] - p1) < 1e-12
     assert abs(elo["401715622"][0] - xavier_after_1) < 1e-9
     assert abs(elo["401715622"][2] - p2) < 1e-12
+    mult2 = (14 + 3) ** 0.8 / (7.5 + 0.006 * diff2)  # Xavier won game 2 by 14
+    xavier_after_2 = xavier_after_1 + k_game2 * mult2 * (1 - p2)
+    assert abs(elo["401715623"][0] - xavier_after_2) < 1e-9
 
     # --- Ratings. Possessions = mean of both teams' FGA − ORB + TOV + 0.475·FTA.
     poss1 = ((51 - 7 + 9 + 0.475 * 41) + (58 - 8 + 17 + 0.475 * 13)) / 2  # 72.825

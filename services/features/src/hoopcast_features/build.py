@@ -162,7 +162,7 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
     """
     state = EloState()
     if not full:
-        for team, rating, season in conn.execute(
+        for team, rating, season, n_games in conn.execute(
             """
             WITH sides AS (
                 SELECT home_team_id AS team_id, home_elo_post AS rating, season, start_epoch,
@@ -171,7 +171,8 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
                 SELECT away_team_id, away_elo_post, season, start_epoch, event_id
                 FROM features.elo_game WHERE completed AND start_epoch < ?
             )
-            SELECT team_id, rating, season FROM sides
+            SELECT team_id, rating, season,
+                   count(*) OVER (PARTITION BY team_id, season) AS games FROM sides
             QUALIFY row_number() OVER (PARTITION BY team_id
                                        ORDER BY start_epoch DESC, event_id DESC) = 1
             """,
@@ -179,6 +180,7 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
         ).fetchall():
             state.rating[team] = float(rating)
             state.last_season[team] = int(season)
+            state.games[team] = int(n_games)
     games = conn.execute(
         f"""
         SELECT g.event_id, g.season, {_EPOCH} AS start_epoch, g.home_team_id, g.away_team_id,

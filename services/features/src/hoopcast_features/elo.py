@@ -13,9 +13,12 @@ basketball with parameters fitted on 2011-2024 log-loss):
 
 * pre-game home-win probability ``p = 1 / (1 + 10 ** (-(R_home + H - R_away) / 400))`` with home
   advantage ``H`` Elo points (0 at neutral sites);
-* update ``R' = R ± K · M · (result - p)`` where the margin-of-victory multiplier is
+* update ``R' = R ± K_team · M · (result - p)`` where the margin-of-victory multiplier is
   ``M = (|margin| + 3) ** 0.8 / (7.5 + 0.006 · elo_diff_winner)`` and ``elo_diff_winner`` is the
-  winner's rating minus the loser's, including ``H``;
+  winner's rating minus the loser's, including ``H`` (denominator floored at 2 for huge upsets);
+* early in a season ratings move faster (rosters turn over between seasons): each team's
+  ``K_team = K · (1 + B · 0.5 ** (g / h))`` with ``g`` its finished games this season so far,
+  boost ``B`` and half-life ``h`` games (this addition is ours, fitted like the rest);
 * between seasons each rating regresses toward its class mean: ``R ← (1 - r) · R + r · mean``
   (D1 teams toward 1500, non-D1 toward their start rating), applied at the team's first game
   of a new season;
@@ -33,8 +36,12 @@ import numpy.typing as npt
 
 HOME_ADVANTAGE = 85.0
 """Home advantage in Elo points (about 3 points of margin)."""
-K_FACTOR = 45.0
+K_FACTOR = 35.0
 """Elo K-factor (rating points per unit of surprise, before the margin multiplier)."""
+EARLY_SEASON_BOOST = 1.0
+"""Extra K share at a team's first game of a season (``B``), halving every ``h`` games."""
+EARLY_SEASON_HALF_LIFE = 8.0
+"""Games in which the early-season K boost halves (``h``)."""
 SEASON_REGRESSION = 0.15
 """Share of the distance to the class mean a rating loses between seasons."""
 INIT_D1 = 1500.0
@@ -45,10 +52,15 @@ INIT_NON_D1 = 1100.0
 
 @dataclass
 class EloState:
-    """Ratings after some prefix of the games: ``rating[team]`` and ``last_season[team]``."""
+    """Ratings after some prefix of the games, per team id.
+
+    ``rating`` (Elo points), ``last_season`` (season of the team's last finished game) and
+    ``games`` (finished games in that season).
+    """
 
     rating: dict[str, float] = field(default_factory=dict)
     last_season: dict[str, int] = field(default_factory=dict)
+    games: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,24 +112,26 @@ def run_elo(
     away_post = np.empty(n)
     rating = state.rating
     last = state.last_season
+    played = state.games
     reg = SEASON_REGRESSION
+    boost, half = EARLY_SEASON_BOOST, EARLY_SEASON_HALF_LIFE
     seasons = season.tolist()
     done = completed.tolist()
     margins = margin.tolist()
     neutrals = neutral.tolist()
 
-    def pre(team: str, season_now: int) -> float:
+    def pre(team: str, season_now: int) -> tuple[float, int]:
         base = INIT_D1 if is_d1.get(team, False) else INIT_NON_D1
         value = rating.get(team)
         if value is None:
-            return base
+            return base, 0
         if season_now > last[team]:
-            return (1.0 - reg) * value + reg * base
-        return value
+            return (1.0 - reg) * value + reg * base, 0
+        return value, played[team]
 
     for i in range(n):
         h, a, s = home[i], away[i], seasons[i]
-        rh, ra = pre(h, s), pre(a, s)
+        (rh, gh), (ra, ga) = pre(h, s), pre(a, s)
         hca = 0.0 if neutrals[i] else HOME_ADVANTAGE
         diff = rh + hca - ra
         p = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
@@ -127,9 +141,11 @@ def run_elo(
             result = 1.0 if m > 0 else 0.0
             winner_diff = diff if m > 0 else -diff
             mult = (abs(m) + 3.0) ** 0.8 / max(7.5 + 0.006 * winner_diff, 2.0)
-            shift = K_FACTOR * mult * (result - p)
-            rh, ra = rh + shift, ra - shift
+            shift = mult * (result - p)
+            rh += K_FACTOR * (1.0 + boost * 0.5 ** (gh / half)) * shift
+            ra -= K_FACTOR * (1.0 + boost * 0.5 ** (ga / half)) * shift
             rating[h], rating[a] = rh, ra
             last[h] = last[a] = s
+            played[h], played[a] = gh + 1, ga + 1
         home_post[i], away_post[i] = rh, ra
     return EloResult(home_pre, away_pre, prob, home_post, away_post, state)

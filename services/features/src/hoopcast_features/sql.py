@@ -60,22 +60,28 @@ _GAME_VALUES: dict[str, str] = {
 }
 
 
-def _ew(value: str, prior: str | None, part: str = "team_id, season") -> str:
+_POINTS_VALUES = ("off_rtg", "def_rtg", "margin", "win")
+"""Values every final game has (points-based); the others need both teams' box scores."""
+
+
+def _ew(value: str, prior: str | None, den: str = "sw_all") -> str:
     """Pre-game exponentially weighted mean of ``value`` with an optional prior of PRIOR_GAMES.
 
     Weights ``exp(λ·k)`` for the team's k-th finished game of the season (λ = ln 2 / half-life),
-    the prior weighing ``PRIOR_GAMES`` as if played before the season's first game.
+    the prior weighing ``PRIOR_GAMES`` as if played before the season's first game. ``den``
+    names the precomputed pre-game weight sum of the games where ``value`` exists (``sw_all``:
+    every final game; ``sw_box``: final games with box scores), shared by many values.
     """
     window = (
-        f"OVER (PARTITION BY {part} ORDER BY start_epoch, event_id "
+        "OVER (PARTITION BY team_id, season ORDER BY start_epoch, event_id "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     )
     num = f"coalesce(sum(w * ({value})) {window}, 0)"
-    den = f"coalesce(sum(CASE WHEN ({value}) IS NOT NULL THEN w END) {window}, 0)"
+    weight = f"coalesce({den}, 0)"
     if prior is not None:
         num += f" + CASE WHEN {prior} IS NULL THEN 0 ELSE {PRIOR_GAMES} * {prior} END"
-        den += f" + CASE WHEN {prior} IS NULL THEN 0 ELSE {PRIOR_GAMES} END"
-    return f"({num}) / nullif({den}, 0)"
+        weight += f" + CASE WHEN {prior} IS NULL THEN 0 ELSE {PRIOR_GAMES} END"
+    return f"({num}) / nullif({weight}, 0)"
 
 
 def base_sql(lo: int) -> str:
@@ -85,7 +91,8 @@ def base_sql(lo: int) -> str:
     estimate, Kubatko et al. 2007), only when both box scores exist and it lies in [45, 110].
     """
     values = ",\n".join(
-        f"CASE WHEN final THEN {expr.format(pace=PACE_FALLBACK)} END AS g_{name}"
+        f"CASE WHEN final {'' if name in _POINTS_VALUES else 'AND poss IS NOT NULL'} "
+        f"THEN {expr.format(pace=PACE_FALLBACK)} END AS g_{name}"
         for name, expr in _GAME_VALUES.items()
     )
     return f"""
@@ -118,12 +125,18 @@ WITH g AS (
     SELECT * EXCLUDE (raw_poss),
            CASE WHEN final AND raw_poss BETWEEN 45 AND 110 THEN raw_poss END AS poss
     FROM b
-)
-SELECT *, {values},
+), x AS (
+    SELECT *, {values},
        CASE WHEN final THEN exp({_LAMBDA} * count(CASE WHEN final THEN 1 END) OVER (
            PARTITION BY team_id, season ORDER BY start_epoch, event_id
            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) END AS w
-FROM v
+    FROM v
+)
+SELECT *, sum(w) OVER pre AS sw_all,
+       sum(CASE WHEN poss IS NOT NULL THEN w END) OVER pre AS sw_box
+FROM x
+WINDOW pre AS (PARTITION BY team_id, season ORDER BY start_epoch, event_id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 """
 
 
@@ -140,7 +153,10 @@ def team_sql(lo: int, elo: str) -> str:
         f"{_league_mean(n)} + {1 - PRIOR_REGRESSION} * (avg(g_{n}) - {_league_mean(n)}) AS p_{n}"
         for n in names
     )
-    raw_pre = ",\n".join(f"{_ew('g_' + n, 'p.p_' + n)} AS pre_{n}" for n in names)
+    raw_pre = ",\n".join(
+        f"{_ew('g_' + n, 'p.p_' + n, 'sw_all' if n in _POINTS_VALUES else 'sw_box')} AS pre_{n}"
+        for n in names
+    )
     half = HOME_EFFICIENCY_EDGE / 2.0
     lg = LEAGUE_EFFICIENCY
 
