@@ -47,7 +47,7 @@ class TrainerConfig:
     """
 
     model_name: str = DEFAULT_MODEL_NAME
-    num_boost_round: int = 400
+    num_boost_round: int = 600
     params: dict[str, Any] = field(default_factory=dict)
     min_validation_games: int = 300
     train_from: dt.date | None = None
@@ -62,7 +62,7 @@ class TrainerConfig:
         """
         params: dict[str, Any] = {
             "learning_rate": settings.get_float("TRAINER_LEARNING_RATE", 0.03),
-            "num_leaves": settings.get_int("TRAINER_NUM_LEAVES", 15),
+            "num_leaves": settings.get_int("TRAINER_NUM_LEAVES", 7),
             "min_data_in_leaf": settings.get_int("TRAINER_MIN_DATA_IN_LEAF", 100),
             "feature_fraction": settings.get_float("TRAINER_FEATURE_FRACTION", 0.8),
             "bagging_fraction": settings.get_float("TRAINER_BAGGING_FRACTION", 0.8),
@@ -78,7 +78,7 @@ class TrainerConfig:
         raw_from = settings.get("TRAINER_TRAIN_FROM")
         return cls(
             model_name=settings.get("TRAINER_MODEL_NAME") or DEFAULT_MODEL_NAME,
-            num_boost_round=settings.get_int("TRAINER_NUM_BOOST_ROUND", 400),
+            num_boost_round=settings.get_int("TRAINER_NUM_BOOST_ROUND", 600),
             params=params,
             min_validation_games=settings.get_int("TRAINER_MIN_VALIDATION_GAMES", 300),
             train_from=parse_date(raw_from, "TRAINER_TRAIN_FROM") if raw_from else None,
