@@ -348,7 +348,7 @@ class HoopcastStageOperator(DockerOperator):
             "as_of": summary.get("as_of"),
             "counts": summary.get("counts", {}),
         }
-        for key in ("promoted", "model_version", "model_name"):
+        for key in ("model_name", "model_version", "gate"):
             if key in summary:
                 extra[key] = summary[key]
         for name in self.stage.outlets:
