@@ -196,10 +196,13 @@ def list_(as_of: AsOf = None) -> None:
             conn.close()
         for e in entries:
             d = e.as_dict()
+            figures = " ".join(
+                f"{key} {d[key]:.4f}" if isinstance(d[key], float) else f"{key} -"
+                for key in ("log_loss", "accuracy", "margin_mae")
+            )
             typer.echo(
                 f"{e.model_name} {e.version:>5} {e.serving_role:<10} train..{d['train_until']} "
-                f"validate {d['validate']} log-loss {d['log_loss']:.4f} "
-                f"accuracy {d['accuracy']:.3f} MAE {d['margin_mae']:.2f}",
+                f"validate {d['validate']} {figures}",
                 err=True,
             )
         ctx.count("models", len(entries))
