@@ -340,17 +340,29 @@ class EspnClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def fetch_many(self, requests: Iterable[Request]) -> AsyncIterator[Fetched]:
-        """Fetch ``requests`` concurrently (bounded) and yield responses as they complete.
+        """Fetch ``requests`` concurrently and yield responses as they complete.
+
+        At most ``2 × max_concurrency`` requests are scheduled at a time (the rest are taken
+        from ``requests`` lazily), so memory stays flat for a 16-season backfill.
 
         Raises:
             UpstreamUnavailableError: as :meth:`fetch`; pending requests are cancelled.
         """
-        tasks = [asyncio.ensure_future(self.fetch(r)) for r in requests]
+        source = iter(requests)
+        window = 2 * self.config.max_concurrency
+        pending: set[asyncio.Future[Fetched]] = set()
         try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+            while True:
+                for request in source:
+                    pending.add(asyncio.ensure_future(self.fetch(request)))
+                    if len(pending) >= window:
+                        break
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
         finally:
-            pending = [t for t in tasks if not t.done()]
             for task in pending:
                 task.cancel()
             if pending:

@@ -70,7 +70,8 @@ class IngestOptions:
 
 @dataclass
 class Progress:
-    """Optional progress display: ``start(label, total)`` returns a task; ``advance(task)``."""
+    """Progress of the collectors on a rich ``Progress`` bar (``bar``), or nothing when ``bar``
+    is None (not a TTY): one bar per collector label, advanced per stored response."""
 
     bar: Any | None = None
     tasks: dict[str, Any] = field(default_factory=dict)
