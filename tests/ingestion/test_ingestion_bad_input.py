@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ingestion_cli import DATA, query, run_cli
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 PREFIX = "/apis/site/v2/sports/basketball/mens-college-basketball"
 
@@ -131,3 +132,29 @@ def test_bad_command_line_and_settings_exit_2(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad_rate.code == 2
     assert "ESPN_RATE_PER_S='fast'" in bad_rate.summary["error"]
+
+
+def test_backfill_interrupted_by_an_outage_resumes_where_it_stopped(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    outage = {"from": "20250105"}
+
+    def scoreboard(request: Request) -> Response:
+        if request.args["dates"] >= outage["from"]:
+            return Response('{"code": 503}', status=503)
+        return Response('{"events": []}', content_type="application/json")
+
+    httpserver.expect_request(f"{PREFIX}/scoreboard").respond_with_handler(scoreboard)
+    base = httpserver.url_for("/").rstrip("/")
+    db = tmp_path / "w.duckdb"
+    settings = {"HOOPCAST_INGEST_START": "2024-11-01", "ESPN_MAX_ATTEMPTS": "2"}
+    first = run_cli("games", "--as-of", "2025-01-20", db=db, base_url=base, **settings)
+    assert first.code == 3
+    assert first.summary["scoreboard_dates"] == ["2024-11-01", "2025-01-27", 88]
+    # The first chunk of 60 dates (2024-11-01..2024-12-30) was stored and is not asked again.
+    assert query(db, "SELECT watermark::VARCHAR FROM ops.watermarks") == [("2024-12-30",)]
+    outage["from"] = "99999999"
+    second = run_cli("games", "--as-of", "2025-01-20", db=db, base_url=base, **settings)
+    assert second.code == 0, second.stderr[-2000:]
+    assert second.summary["scoreboard_dates"] == ["2024-12-31", "2025-01-27", 28]
+    assert query(db, "SELECT watermark::VARCHAR FROM ops.watermarks") == [("2025-01-20",)]

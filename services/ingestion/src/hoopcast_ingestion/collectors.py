@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 OPEN_STATES = ("pre", "in")
 CLOSED_STATUSES = ("STATUS_POSTPONED", "STATUS_CANCELED", "STATUS_FORFEIT")
 
+#: Scoreboard dates per step of the watermark.
+SCOREBOARD_CHUNK_DAYS = 60
+
 #: Teams per /teams page requested (ESPN's default page is 50).
 TEAMS_PAGE_SIZE = 500
 
@@ -77,8 +80,8 @@ class Progress:
     tasks: dict[str, Any] = field(default_factory=dict)
 
     def start(self, label: str, total: int) -> None:
-        """Start (or reset) a bar named ``label`` with ``total`` steps."""
-        if self.bar is not None:
+        """Start a bar named ``label`` with ``total`` steps (no-op if it already exists)."""
+        if self.bar is not None and label not in self.tasks:
             self.tasks[label] = self.bar.add_task(label, total=total)
 
     def advance(self, label: str, n: int = 1) -> None:
@@ -265,9 +268,10 @@ class Ingestor:
     ) -> None:
         """Fetch scoreboards (see :meth:`scoreboard_dates`) into ``core.games``.
 
-        The watermark moves to ``min(last date, as_of)`` when the pass succeeded and covered
-        the dates right after the previous watermark (a forced backfill of old dates leaves a
-        later watermark alone).
+        Dates are fetched in chunks of :data:`SCOREBOARD_CHUNK_DAYS`; after each chunk the
+        watermark moves to ``min(last date of the chunk, as_of)`` when the chunk joins on to the
+        previous watermark (or there is none), so an interrupted backfill resumes where it
+        stopped and a forced backfill of old dates leaves a later watermark alone.
         """
         dates = self.scoreboard_dates(as_of, start, end)
         self.ctx.extra["scoreboard_dates"] = (
@@ -293,13 +297,16 @@ class Ingestor:
             result.rows["scoreboard_teams"] = result.rows.pop("teams", [])
             return result
 
-        await self._collect(requests, handle, "scoreboards")
-        if not dates:
-            return
-        mark = store.get_watermark(self.conn, "scoreboard")
-        new_mark = min(dates[-1], as_of)
-        if mark is None or (dates[0] <= mark + dt.timedelta(days=1) and new_mark > mark):
-            self._set_watermark("scoreboard", new_mark)
+        # In chunks of SCOREBOARD_CHUNK_DAYS dates, moving the watermark after each, so that a
+        # long backfill interrupted by an outage (exit 3) resumes where it stopped.
+        self.progress.start("scoreboards", len(requests))
+        for i in range(0, len(requests), SCOREBOARD_CHUNK_DAYS):
+            chunk = dates[i : i + SCOREBOARD_CHUNK_DAYS]
+            await self._collect(requests[i : i + SCOREBOARD_CHUNK_DAYS], handle, "scoreboards")
+            mark = store.get_watermark(self.conn, "scoreboard")
+            new_mark = min(chunk[-1], as_of)
+            if mark is None or (chunk[0] <= mark + dt.timedelta(days=1) and new_mark > mark):
+                self._set_watermark("scoreboard", new_mark)
 
     def pending_summaries(self) -> list[str]:
         """Event ids of final games without a successfully parsed summary in ``raw``."""
