@@ -173,3 +173,21 @@ def test_check_exits_2_on_a_blocking_failure(
     assert result.summary["status"] == "bad_input"
     assert "final_games_without_scores" in result.summary["error"]
     assert "box_score_points_differ_from_score" in result.summary["failed_checks"]
+
+
+def test_teams_and_rosters_are_not_fetched_again_while_fresh(
+    dec1: tuple[Path, dict[str, CliResult]], tmp_path: Path
+) -> None:
+    db, _results = dec1
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db.read_bytes())
+    # Unreachable ESPN: any request would fail with exit 3.
+    fresh = run_cli("players", "--as-of", "2025-01-23", db=copy, base_url="http://127.0.0.1:9")
+    assert fresh.code == 0, fresh.stderr[-2000:]
+    assert fresh.summary["counts"]["requests"] == 0
+    assert fresh.summary["fresh"] == ["rosters"]
+    forced = run_cli(
+        "teams", "--force", "--as-of", "2025-01-20", db=copy, base_url="http://127.0.0.1:9",
+        ESPN_MAX_ATTEMPTS="1",
+    )  # fmt: skip
+    assert forced.code == 3

@@ -168,12 +168,17 @@ def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> N
     _run("collect", as_of, body)
 
 
+Force = Annotated[
+    bool, typer.Option("--force", help="Fetch even when the watermark says it is fresh.")
+]
+
+
 @app.command()
-def teams(as_of: AsOf = None) -> None:
-    """The D1 team list (/teams) into core.teams."""
+def teams(as_of: AsOf = None, force: Force = False) -> None:
+    """The D1 team list (/teams) into core.teams, once per --as-of day (or --force)."""
 
     async def steps(ing: Ingestor, day: dt.date) -> None:
-        await ing.collect_teams(day, force=True)
+        await ing.collect_teams(day, force=force)
 
     _run("teams", as_of, lambda ctx, s: _ingest(ctx, s, steps))
 
@@ -194,11 +199,12 @@ def games(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> Non
 
 
 @app.command()
-def players(as_of: AsOf = None) -> None:
-    """Rosters of every D1 team into core.players and core.rosters (404 = no roster)."""
+def players(as_of: AsOf = None, force: Force = False) -> None:
+    """Rosters of every D1 team into core.players and core.rosters (404 = no roster), every
+    HOOPCAST_ROSTER_REFRESH_DAYS days (or --force); exit 0 with no requests when fresh."""
 
     async def steps(ing: Ingestor, day: dt.date) -> None:
-        await ing.collect_rosters(day, force=True)
+        await ing.collect_rosters(day, force=force)
 
     _run("players", as_of, lambda ctx, s: _ingest(ctx, s, steps))
 

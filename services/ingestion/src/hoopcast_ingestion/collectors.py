@@ -217,6 +217,7 @@ class Ingestor:
         mark = store.get_watermark(self.conn, "teams")
         if not force and mark is not None and mark >= as_of:
             log.info("teams: already collected for %s", as_of)
+            self.ctx.extra.setdefault("fresh", []).append("teams")
             return
         # /teams is paged (50 per page by default): ask for TEAMS_PAGE_SIZE and follow pages
         # while a page comes back full.
@@ -347,6 +348,7 @@ class Ingestor:
                 mark,
                 self.options.roster_refresh_days,
             )
+            self.ctx.extra.setdefault("fresh", []).append("rosters")
             return
         teams = [
             str(r[0])
