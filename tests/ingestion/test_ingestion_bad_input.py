@@ -12,6 +12,7 @@ import copy
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 from ingestion_cli import DATA, query, run_cli
 from pytest_httpserver import HTTPServer
@@ -20,8 +21,11 @@ from werkzeug import Request, Response
 PREFIX = "/apis/site/v2/sports/basketball/mens-college-basketball"
 
 
-def _recorded_scoreboard() -> dict:  # type: ignore[type-arg]
-    return json.loads((DATA / "scoreboard/scoreboard_20241201_sdvpy_fixture.json").read_text())
+def _recorded_scoreboard() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(
+        (DATA / "scoreboard/scoreboard_20241201_sdvpy_fixture.json").read_text()
+    )
+    return doc
 
 
 def test_damaged_responses_are_kept_raw_and_the_rest_is_stored(
