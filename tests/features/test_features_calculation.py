@@ -93,7 +93,7 @@ def test_feature_calculation(tmp_path: Path, features_cli, query) -> None:
     off1, def1 = 100 * 78 / poss1, 100 * 69 / poss1  # 107.106, 94.748
     off2 = 100 * 94 / poss2  # 139.105
     assert abs(off1 - 107.106) < 1e-3 and abs(off2 - 139.105) < 1e-3
-    lam = math.log(2) / 12  # half-life 12 games; game k of the season weighs exp(λ·k)
+    lam = math.log(2) / 20  # half-life 20 games; game k of the season weighs exp(λ·k)
     w1, w2 = math.exp(lam * 1), math.exp(lam * 2)
     rows = {
         r[0]: r[1:]

@@ -25,11 +25,11 @@ LEAGUE_EFFICIENCY = 103.0
 """Centre of points per 100 possessions used by the opponent adjustment (D1 mean)."""
 HOME_EFFICIENCY_EDGE = 3.2
 """Home advantage in points per 100 possessions (split half offence, half defence)."""
-HALF_LIFE_GAMES = 12.0
+HALF_LIFE_GAMES = 20.0
 """Half-life, in games, of the exponential weights of in-season averages."""
-PRIOR_GAMES = 4.0
+PRIOR_GAMES = 6.0
 """Weight, in games, of the previous-season prior in in-season averages."""
-PRIOR_REGRESSION = 0.35
+PRIOR_REGRESSION = 0.2
 """Share of the distance to the league mean a previous-season average loses as a prior."""
 UNRATED_OFF = 92.0
 """Offensive rating assumed for an opponent with no history yet (mostly non-D1)."""
