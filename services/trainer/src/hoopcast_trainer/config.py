@@ -44,6 +44,14 @@ class TrainerConfig:
         min_validation_games: fewest finished D1 games of the current season needed before it
             becomes the default validation window (``TRAINER_MIN_VALIDATION_GAMES``).
         train_from: first game date of the training window (``TRAINER_TRAIN_FROM``; None = all).
+        early_stopping_rounds: stop boosting when the loss on the latest ``holdout_fraction``
+            of the training window has not improved for this many rounds
+            (``TRAINER_EARLY_STOPPING_ROUNDS``; 0 = always ``num_boost_round`` rounds).
+        holdout_fraction: share of the training games (the most recent) held out for early
+            stopping (``TRAINER_HOLDOUT_FRACTION``).
+        gate_elo_z: the promotion gate counts a model as worse than the Elo baseline only when
+            its validation log-loss is higher by more than this many standard errors of the
+            paired per-game difference (``TRAINER_GATE_ELO_Z``; 0 = strict comparison).
     """
 
     model_name: str = DEFAULT_MODEL_NAME
@@ -51,6 +59,9 @@ class TrainerConfig:
     params: dict[str, Any] = field(default_factory=dict)
     min_validation_games: int = 300
     train_from: dt.date | None = None
+    early_stopping_rounds: int = 50
+    holdout_fraction: float = 0.15
+    gate_elo_z: float = 1.645
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TrainerConfig:
@@ -82,4 +93,7 @@ class TrainerConfig:
             params=params,
             min_validation_games=settings.get_int("TRAINER_MIN_VALIDATION_GAMES", 300),
             train_from=parse_date(raw_from, "TRAINER_TRAIN_FROM") if raw_from else None,
+            early_stopping_rounds=settings.get_int("TRAINER_EARLY_STOPPING_ROUNDS", 50),
+            holdout_fraction=settings.get_float("TRAINER_HOLDOUT_FRACTION", 0.15),
+            gate_elo_z=settings.get_float("TRAINER_GATE_ELO_Z", 1.645),
         )

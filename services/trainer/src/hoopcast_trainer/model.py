@@ -89,16 +89,29 @@ class GameModel:
         return np.clip(prob, 0.0, 1.0), margin
 
 
+MIN_HOLDOUT_GAMES = 100
+
+
 def fit(
     train: pd.DataFrame,
     features: list[str],
     params: dict[str, Any],
     num_boost_round: int,
+    *,
+    early_stopping_rounds: int = 0,
+    holdout_fraction: float = 0.15,
 ) -> GameModel:
     """Fit both boosters on ``train`` (labels ``home_win`` and ``home_margin``).
 
     ``params`` should carry the deterministic settings (``deterministic``, ``force_row_wise``,
     fixed ``num_threads`` and ``seed``): then the same data gives byte-identical model files.
+
+    With ``early_stopping_rounds`` > 0 the latest ``holdout_fraction`` of ``train`` (rows are
+    in date order) is held out, each booster is fitted on the earlier rows and stops once its
+    holdout loss (binary log-loss / L2) has not improved for that many rounds; the model keeps
+    the best iteration (LightGBM ``early_stopping`` callback). This adapts the number of
+    rounds to the amount of history (few seasons → few rounds). Skipped when either part would
+    hold fewer than 100 games.
 
     Raises:
         BadInputError: ``train`` is empty or has a single outcome class.
@@ -111,22 +124,48 @@ def fit(
     x = np.asarray(train[features].to_numpy(dtype=np.float64), dtype=np.float64)
     y_margin = train["home_margin"].astype(np.float64).to_numpy()
     common = {**params, "feature_pre_filter": False}
-    classifier = lgb.train(
-        {**common, "objective": "binary", "metric": "binary_logloss"},
-        lgb.Dataset(x, label=y_win, feature_name=features, free_raw_data=True),
-        num_boost_round=num_boost_round,
+    n_holdout = int(len(train) * holdout_fraction)
+    stop = (
+        early_stopping_rounds > 0
+        and n_holdout >= MIN_HOLDOUT_GAMES
+        and len(train) - n_holdout >= MIN_HOLDOUT_GAMES
     )
-    regressor = lgb.train(
-        {**common, "objective": "regression", "metric": "l2"},
-        lgb.Dataset(x, label=y_margin, feature_name=features, free_raw_data=True),
-        num_boost_round=num_boost_round,
-    )
-    return GameModel(classifier, regressor, list(features))
+    cut = len(train) - n_holdout if stop else len(train)
+
+    def booster(objective: str, metric: str, label: np.ndarray) -> lgb.Booster:
+        fit_set = lgb.Dataset(x[:cut], label=label[:cut], feature_name=features)
+        if not stop:
+            return lgb.train(
+                {**common, "objective": objective, "metric": metric},
+                fit_set,
+                num_boost_round=num_boost_round,
+            )
+        holdout = lgb.Dataset(x[cut:], label=label[cut:], reference=fit_set)
+        return lgb.train(
+            {**common, "objective": objective, "metric": metric},
+            fit_set,
+            num_boost_round=num_boost_round,
+            valid_sets=[holdout],
+            callbacks=[lgb.early_stopping(early_stopping_rounds, verbose=False)],
+        )
+
+    classifier = booster("binary", "binary_logloss", y_win)
+    regressor = booster("regression", "l2", y_margin)
+    fitted = GameModel(classifier, regressor, list(features))
+    fitted.metadata["boosting"] = {
+        "early_stopping_rounds": early_stopping_rounds if stop else 0,
+        "fit_games": cut,
+        "holdout_games": len(train) - cut,
+        "classifier_rounds": classifier.best_iteration or classifier.current_iteration(),
+        "regressor_rounds": regressor.best_iteration or regressor.current_iteration(),
+    }
+    return fitted
 
 
 def save(model: GameModel, folder: Path) -> Path:
     """Write the model files and ``metadata.json`` (with file sha256s) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
+    # num_iteration=None saves up to the best iteration when early stopping found one
     model.classifier.save_model(str(folder / CLASSIFIER_FILE))
     model.regressor.save_model(str(folder / REGRESSOR_FILE))
     metadata = {

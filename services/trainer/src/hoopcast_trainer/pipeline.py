@@ -284,9 +284,22 @@ def step_fit(
     run = _pick_run(db_path, cfg.model_name, "fit", run_id)
     folder = run.folder(model_dir)
     train = _read_frame(folder / TRAIN_FILE)
-    fitted = model_io.fit(train, run.feature_list, cfg.params, cfg.num_boost_round)
-    params = {**cfg.params, "num_boost_round": cfg.num_boost_round}
+    fitted = model_io.fit(
+        train,
+        run.feature_list,
+        cfg.params,
+        cfg.num_boost_round,
+        early_stopping_rounds=cfg.early_stopping_rounds,
+        holdout_fraction=cfg.holdout_fraction,
+    )
+    params = {
+        **cfg.params,
+        "num_boost_round": cfg.num_boost_round,
+        "early_stopping_rounds": cfg.early_stopping_rounds,
+        "holdout_fraction": cfg.holdout_fraction,
+    }
     fitted.metadata = {
+        **fitted.metadata,
         "model_name": run.model_name,
         "training_run_id": run.run_id,
         "train_from": run.train_from,
@@ -304,7 +317,15 @@ def step_fit(
     }
     model_io.save(fitted, folder / MODEL_SUBDIR)
     _update(db_path, run.run_id, step="fit", params=json.dumps(params))
-    log.info("fit %s: %d rounds on %d games", run.run_id, cfg.num_boost_round, len(train))
+    boosting = fitted.metadata["boosting"]
+    log.info(
+        "fit %s on %d games (+%d held out): %d classifier / %d regressor rounds",
+        run.run_id,
+        boosting["fit_games"],
+        boosting["holdout_games"],
+        boosting["classifier_rounds"],
+        boosting["regressor_rounds"],
+    )
     return get_run(db_path, run.run_id)
 
 
@@ -373,25 +394,31 @@ def step_evaluate(
 
 
 def gate_decision(
-    new_log_loss: float, elo_log_loss: float, production_log_loss: float | None
+    new_log_loss: float,
+    elo_log_loss: float,
+    production_log_loss: float | None,
+    elo_tolerance: float = 0.0,
 ) -> tuple[bool, str]:
     """The promotion gate: promote only if better than production and not worse than Elo.
 
     Both comparisons use validation log-loss on the same games (the new model's validation
     window). ``production_log_loss`` None means there is no comparable production model.
+    The model counts as worse than Elo when its log-loss exceeds Elo's by more than
+    ``elo_tolerance`` (see :func:`elo_tolerance`; 0 = any excess). Beating production is
+    strict: a lower log-loss.
 
     Returns:
         ``(promote, reason)``.
     """
-    if new_log_loss > elo_log_loss:
+    if new_log_loss > elo_log_loss + elo_tolerance:
         return False, (
             f"kept as candidate: log-loss {new_log_loss:.4f} is worse than the Elo baseline "
-            f"{elo_log_loss:.4f}"
+            f"{elo_log_loss:.4f} (tolerance {elo_tolerance:.4f})"
         )
     if production_log_loss is None:
         return True, (
-            f"promoted: no comparable production model; log-loss {new_log_loss:.4f} <= Elo "
-            f"{elo_log_loss:.4f}"
+            f"promoted: no comparable production model; log-loss {new_log_loss:.4f} is not "
+            f"worse than Elo {elo_log_loss:.4f} (tolerance {elo_tolerance:.4f})"
         )
     if new_log_loss < production_log_loss:
         return True, (
@@ -402,6 +429,24 @@ def gate_decision(
         f"kept as candidate: log-loss {new_log_loss:.4f} does not beat production "
         f"{production_log_loss:.4f} on the same validation games"
     )
+
+
+def elo_tolerance(
+    home_win: np.ndarray, model_prob: np.ndarray, elo_prob: np.ndarray, z: float
+) -> float:
+    """How much higher than Elo's the model's log-loss may be and still count as "not worse".
+
+    ``z`` standard errors of the mean per-game log-loss difference (model − Elo) on the same
+    games — a one-sided paired z-test: with ``z`` = 1.645 the model is "worse than Elo" only
+    when that is significant at the 5 % level. ``z`` = 0 gives a strict comparison.
+    """
+    if z <= 0 or len(home_win) < 2:
+        return 0.0
+    y = home_win.astype(np.float64)
+    p = np.clip(model_prob, 1e-15, 1 - 1e-15)
+    e = np.clip(elo_prob, 1e-15, 1 - 1e-15)
+    diff = -(y * np.log(p) + (1 - y) * np.log(1 - p)) + (y * np.log(e) + (1 - y) * np.log(1 - e))
+    return float(z * diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
 def step_register(
@@ -439,7 +484,15 @@ def step_register(
         else:
             y = validate["home_win"].astype(np.float64).to_numpy()
             production_ll = float(score(y, current_model.predict(validate)[0])["log_loss"])
-    promote, reason = gate_decision(new_ll, elo_ll, production_ll)
+    new_model = model_io.load(folder / MODEL_SUBDIR)
+    y_validate = validate["home_win"].astype(np.float64).to_numpy()
+    tolerance = elo_tolerance(
+        y_validate,
+        new_model.predict(validate)[0],
+        validate["elo_home_prob"].astype(np.float64).fillna(0.5).to_numpy(),
+        cfg.gate_elo_z,
+    )
+    promote, reason = gate_decision(new_ll, elo_ll, production_ll, tolerance)
     artefact_path = f"{run.model_name}/{version}"
     target = model_dir / artefact_path
     if target.exists():
