@@ -284,6 +284,7 @@ def report_(
         for name, path in paths.items():
             typer.echo(f"{name}: {path}", err=True)
         ctx.count("games", len(scored))
+        ctx.extra["report_dir"] = str(out_dir)
         ctx.extra["files"] = {k: str(v) for k, v in paths.items()}
 
     _execute("report", as_of, body)
