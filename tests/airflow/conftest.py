@@ -8,6 +8,7 @@ the tests that need the metadata database (``airflow_db``).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = ROOT / "airflow" / "dags"
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="hoopcast-airflow-home-"))
+atexit.register(shutil.rmtree, AIRFLOW_HOME, True)
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
@@ -55,7 +57,6 @@ def airflow_db() -> Iterator[Path]:
         capture_output=True,
     )
     yield AIRFLOW_HOME
-    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

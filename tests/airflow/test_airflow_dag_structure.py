@@ -131,3 +131,13 @@ def test_pipeline_chains_the_four_stages_then_summarises(dagbag) -> None:  # typ
     assert ups == expected
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert dag.get_task("pipeline_summary").trigger_rule == "none_failed"
+    # a stage with nothing new (skipped) does not block the later stages
+    for entry in (
+        "feature_engineering.check_new_data",
+        "model_training.check_features",
+        "prediction.check_model",
+    ):
+        assert dag.get_task(entry).trigger_rule == "none_failed"
+        assert dag.get_task(entry).mode == "poke" and dag.get_task(entry).timeout == 60
+    assert dag.get_task("data_collection.collect_teams").trigger_rule == "all_success"
+    assert dag.get_task("model_training.train_model").trigger_rule == "all_success"

@@ -56,6 +56,10 @@ log = logging.getLogger(__name__)
 START_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 RETRY_BACKOFF_MULTIPLIER = 2.0
 SENSOR_POKE_INTERVAL = dt.timedelta(minutes=5)
+#: In the pipeline a sensor's condition either holds right after the upstream stage or will
+#: not come: poke briefly (poke mode) instead of waiting for hours.
+PIPELINE_SENSOR_POKE_INTERVAL = dt.timedelta(seconds=10)
+PIPELINE_SENSOR_TIMEOUT = dt.timedelta(seconds=60)
 
 SENSORS: dict[str, type[WarehouseSensor]] = {
     "new_finished_games": NewFinishedGamesSensor,
@@ -114,30 +118,56 @@ def task_args(spec: DagSpec) -> dict[str, Any]:
     }
 
 
-def make_task(dag_spec: DagSpec, spec: TaskSpec, *, with_outlets: bool = True) -> BaseOperator:
-    """One operator for a catalog task (inside the current DAG / task group context)."""
+def make_task(
+    dag_spec: DagSpec, spec: TaskSpec, *, in_pipeline: bool = False, trigger_rule: str | None = None
+) -> BaseOperator:
+    """One operator for a catalog task (inside the current DAG / task group context).
+
+    ``in_pipeline``: the task is part of ``hoopcast_pipeline`` — no outlets, and sensors poke
+    for at most a minute (poke mode) instead of rescheduling for the stage DAG's timeout.
+    """
     args = task_args(dag_spec)
+    rule = trigger_rule or spec.trigger_rule
     if spec.sensor is not None:
         sensor_cls = SENSORS[spec.sensor]
         args.pop("execution_timeout")
         return sensor_cls(
             task_id=spec.task_id,
-            mode="reschedule",
-            poke_interval=SENSOR_POKE_INTERVAL,
-            timeout=dag_spec.timeout,
+            mode="poke" if in_pipeline else "reschedule",
+            poke_interval=PIPELINE_SENSOR_POKE_INTERVAL if in_pipeline else SENSOR_POKE_INTERVAL,
+            timeout=PIPELINE_SENSOR_TIMEOUT if in_pipeline else dag_spec.timeout,
             soft_fail=spec.sensor in SOFT_FAIL_SENSORS,
-            trigger_rule=spec.trigger_rule,
+            trigger_rule=rule,
             **args,
         )
-    outlets = [ASSETS[name] for name in spec.outlets] if with_outlets else []
+    outlets = [] if in_pipeline else [ASSETS[name] for name in spec.outlets]
     return HoopcastStageOperator(
-        task_id=spec.task_id, stage=spec, pool=DUCKDB_POOL, outlets=outlets, **args
+        task_id=spec.task_id,
+        stage=spec,
+        pool=DUCKDB_POOL,
+        outlets=outlets,
+        trigger_rule=rule,
+        **args,
     )
 
 
-def add_tasks(dag_spec: DagSpec, *, with_outlets: bool = True) -> list[BaseOperator]:
-    """Create a DAG spec's tasks in the current context and chain them; returns them in order."""
-    ops = [make_task(dag_spec, spec, with_outlets=with_outlets) for spec in dag_spec.tasks]
+def add_tasks(
+    dag_spec: DagSpec, *, in_pipeline: bool = False, entry_trigger_rule: str | None = None
+) -> list[BaseOperator]:
+    """Create a DAG spec's tasks in the current context and chain them; returns them in order.
+
+    ``entry_trigger_rule`` overrides the trigger rule of the first task (the pipeline uses
+    ``none_failed`` so that a stage with nothing new does not block the later stages).
+    """
+    ops = [
+        make_task(
+            dag_spec,
+            spec,
+            in_pipeline=in_pipeline,
+            trigger_rule=entry_trigger_rule if i == 0 else None,
+        )
+        for i, spec in enumerate(dag_spec.tasks)
+    ]
     chain(*ops)
     return ops
 
@@ -165,7 +195,10 @@ def build_pipeline_dag(doc_md: str | None = None) -> DAG:
 
     Each stage DAG's tasks form a task group named after it (task ids
     ``data_collection.collect_teams`` ...). The pipeline's tasks emit no asset events, so a
-    pipeline run does not also trigger the asset-scheduled stage DAGs for the same data.
+    pipeline run does not also trigger the asset-scheduled stage DAGs for the same data. The
+    first task of each later stage runs when its upstream succeeded *or was skipped*
+    (``none_failed``): no new games still lets training and predictions run; its sensors poke
+    for at most a minute.
     """
     with DAG(
         dag_id=PIPELINE_DAG_ID,
@@ -183,7 +216,11 @@ def build_pipeline_dag(doc_md: str | None = None) -> DAG:
         previous_last: BaseOperator | None = None
         for spec in STAGE_DAGS:
             with TaskGroup(group_id=spec.dag_id):
-                ops = add_tasks(spec, with_outlets=False)
+                ops = add_tasks(
+                    spec,
+                    in_pipeline=True,
+                    entry_trigger_rule="none_failed" if previous_last is not None else None,
+                )
             if previous_last is not None:
                 previous_last >> ops[0]
             previous_last = ops[-1]

@@ -234,6 +234,7 @@ class HoopcastStageOperator(DockerOperator):
         settings = airflow_settings()
         limits = resources_for(stage.service, settings)
         kwargs.setdefault("outlets", [ASSETS[name] for name in stage.outlets])
+        kwargs.setdefault("trigger_rule", stage.trigger_rule)
         super().__init__(
             image=image_for(stage.service, settings),
             command=list(stage.command),
@@ -243,7 +244,6 @@ class HoopcastStageOperator(DockerOperator):
             mount_tmp_dir=False,
             skip_on_exit_code=EXIT_NOTHING_TO_DO,
             xcom_all=True,
-            trigger_rule=stage.trigger_rule,
             **kwargs,
         )
         self.stage = stage
