@@ -127,7 +127,7 @@ def test_roster_collector_stores_players_and_counts_missing_rosters(
     n_d1 = query(db, "SELECT count(*) FROM core.teams WHERE is_d1")[0][0]
     # Only Xavier's roster is recorded; every other D1 team answers 404 (no roster).
     assert counts["rosters_missing"] == n_d1 - 1
-    assert counts["requests"] == n_d1
+    assert counts["requests"] == n_d1 + counts["retries"]  # a retry when the machine is slow
     # Trey Green is in the roster and the box score: the summary must not erase roster facts.
     assert query(db, "SELECT display_name FROM core.players WHERE player_id = '4711258'") == [
         ("Trey Green",)

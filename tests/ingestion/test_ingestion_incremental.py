@@ -49,7 +49,8 @@ def test_incremental_data_collection(
     second = run_cli("collect", "--as-of", "2025-01-20", db=db, base_url=replay_server, **SETTINGS)
     assert second.code == 0, second.stderr[-2000:]
     assert second.summary["scoreboard_dates"] == ["2025-01-21", "2025-01-23", 3]
-    assert second.summary["counts"]["requests"] == 3
+    # (retries are possible when the shared machine is slow: they are extra requests)
+    assert second.summary["counts"]["requests"] - second.summary["counts"]["retries"] == 3
     assert second.summary["counts"].get("team_stats_stored", 0) == 0
     assert _counts(db) == after_first  # unchanged bodies only bump last_fetched_at
     assert (
@@ -70,7 +71,8 @@ def test_incremental_data_collection(
     )[0][0]
     assert finals_new > 0
     # One /teams page (a new logical day), 5 scoreboards, one summary per newly final game.
-    assert third.summary["counts"]["requests"] == 1 + 5 + finals_new
+    counts = third.summary["counts"]
+    assert counts["requests"] - counts["retries"] == 1 + 5 + finals_new
     assert third.summary["counts"]["team_stats_stored"] == 2 * finals_new
     total, distinct = query(db, "SELECT count(*), count(DISTINCT event_id) FROM core.games")[0]
     assert total == distinct
