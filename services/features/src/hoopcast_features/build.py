@@ -280,6 +280,8 @@ def build(
         BadInputError: an earlier layer is out of date, core.games is empty, or a blocking
             quality check failed (exit 2; published tables unchanged).
     """
+    # row order of the feature tables carries no meaning; not keeping it saves DuckDB work
+    conn.execute("SET preserve_insertion_order = false")
     plans: dict[str, LayerPlan | None] = {}
     with _phase(ctx, "plan"):
         snapshot_inputs(conn)

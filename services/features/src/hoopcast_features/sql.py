@@ -160,9 +160,14 @@ def team_sql(lo: int, elo: str) -> str:
     half = HOME_EFFICIENCY_EDGE / 2.0
     lg = LEAGUE_EFFICIENCY
 
-    def adjust(src: str, off: str, deff: str) -> str:
+    # the adjustment chain carries only the columns it needs (copying the wide rows of `tr`
+    # through every step cost more than the arithmetic)
+    keep = "a.event_id, a.team_id, a.opp_id, a.season, a.start_epoch, a.final, a.venue, a.w, "
+    keep += "a.sw_all, a.g_off_rtg, a.g_def_rtg"
+
+    def adjust(src: str, off: str, deff: str, extra: str = "") -> str:
         return f"""
-    SELECT a.*,
+    SELECT {keep}{extra},
         CASE WHEN a.final THEN a.g_off_rtg - (coalesce(o.{deff}, {UNRATED_DEF}) - {lg})
              - a.venue * {half} END AS ga_off,
         CASE WHEN a.final THEN a.g_def_rtg - (coalesce(o.{off}, {UNRATED_OFF}) - {lg})
@@ -194,13 +199,16 @@ SELECT a1.* EXCLUDE (ga_off, ga_def), p.p_adj_off, p.p_adj_def,
 FROM a1 LEFT JOIN prior_adj p USING (team_id, season);
 
 CREATE OR REPLACE TEMP TABLE a2 AS
-{adjust("r1", "adj1_off", "adj1_def")};
+{adjust("r1", "adj1_off", "adj1_def", ", a.p_adj_off, a.p_adj_def")};
 
 CREATE OR REPLACE TEMP TABLE ta AS
-SELECT a2.* EXCLUDE (ga_off, ga_def),
-    {_ew("ga_off", "p_adj_off")} AS pre_adj_off,
-    {_ew("ga_def", "p_adj_def")} AS pre_adj_def
-FROM a2;
+WITH adj AS (
+    SELECT event_id, team_id,
+        {_ew("ga_off", "p_adj_off")} AS pre_adj_off,
+        {_ew("ga_def", "p_adj_def")} AS pre_adj_def
+    FROM a2
+)
+SELECT tr.*, adj.pre_adj_off, adj.pre_adj_def FROM tr JOIN adj USING (event_id, team_id);
 
 CREATE OR REPLACE TABLE features.stage_team_game_features AS
 WITH opp AS (
@@ -245,7 +253,6 @@ SELECT event_id, team_id, opponent_id, season, game_date, start_epoch, venue, is
     final, round(COLUMNS('^f_'), {DIGITS})
 FROM feat
 WHERE season >= {lo}
-ORDER BY season, start_epoch, event_id, team_id
 """
 
 
@@ -319,7 +326,6 @@ FROM {team} t
 ASOF LEFT JOIN per_game pgm
     ON pgm.team_id = t.team_id AND pgm.season = t.season AND t.start_epoch > pgm.start_epoch
 WHERE t.season >= {lo}
-ORDER BY t.season, t.start_epoch, t.event_id, t.team_id
 """
 
 
@@ -428,5 +434,4 @@ LEFT JOIN core.teams th ON th.team_id = g.home_team_id
 LEFT JOIN core.teams ta ON ta.team_id = g.away_team_id
 WHERE g.season >= {lo}
 )
-ORDER BY season, start_time_utc, event_id
 """
