@@ -81,7 +81,7 @@ def _is_lock_conflict(exc: BaseException) -> bool:
 
 @retry(
     retry=retry_if_exception(_is_lock_conflict),
-    wait=wait_exponential_jitter(initial=0.2, max=5.0),
+    wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
     stop=stop_after_delay(60),
     reraise=True,
 )
