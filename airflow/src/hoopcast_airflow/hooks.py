@@ -9,7 +9,6 @@ on lock conflicts").
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -99,12 +98,3 @@ class HoopcastDuckDBHook(BaseHook):
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         finally:
             conn.close()
-
-    @staticmethod
-    def as_date(value: Any) -> dt.date | None:
-        """A DATE/TIMESTAMP value as a date (None passes through)."""
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        return None

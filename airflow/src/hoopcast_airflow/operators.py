@@ -28,7 +28,13 @@ from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 from docker.types import Mount
 from hoopcast_common.dates import parse_date
-from hoopcast_common.errors import EXIT_BAD_INPUT, EXIT_NOTHING_TO_DO, EXIT_OK
+from hoopcast_common.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_NOTHING_TO_DO,
+    EXIT_OK,
+    BadInputError,
+    HoopcastError,
+)
 from hoopcast_common.runs import last_json_line
 from hoopcast_common.settings import load_settings, project_root
 
@@ -113,8 +119,6 @@ def build_args(spec: TaskSpec, as_of: dt.date, params: Mapping[str, Any]) -> lis
             parse_date(str(params["date_to"]), "params.date_to") if params.get("date_to") else as_of
         )
         if start > end:
-            from hoopcast_common.errors import BadInputError
-
             raise BadInputError(f"params.date_from={start} is after params.date_to={end}")
         args += ["--from", start.isoformat(), "--to", end.isoformat()]
     for param, option in spec.param_options:
@@ -268,7 +272,7 @@ class HoopcastStageOperator(DockerOperator):
         settings = airflow_settings(profile)
         runner = runner_mode(settings)
         stage_values = load_settings(self.stage.service, profile=profile).values
-        as_of = resolve_as_of(params, stage_values, _run_date(context))
+        as_of = resolve_as_of(params, stage_values, run_date(context))
         args = build_args(self.stage, as_of, params)
         self.runner = runner
         self.profile = profile
@@ -288,8 +292,6 @@ class HoopcastStageOperator(DockerOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:  # type: ignore[override]
         """Run the stage command; returns its JSON run summary (pushed to XCom)."""
-        from hoopcast_common.errors import HoopcastError
-
         try:
             runner, args = self.prepare(context)
         except HoopcastError as exc:
@@ -366,12 +368,11 @@ def _text(line: str | bytes) -> str:
     return line.decode(errors="replace") if isinstance(line, bytes) else line
 
 
-def _run_date(context: Mapping[str, Any]) -> dt.date | None:
-    """The run's logical date (or ``run_after`` for runs without one), as a date."""
-    for key in ("logical_date",):
-        value = context.get(key)
-        if isinstance(value, dt.datetime):
-            return value.date()
+def run_date(context: Mapping[str, Any]) -> dt.date | None:
+    """The run's logical date (or ``run_after`` for runs without one) of a task context."""
+    value = context.get("logical_date")
+    if isinstance(value, dt.datetime):
+        return value.date()
     dag_run = context.get("dag_run")
     run_after = getattr(dag_run, "run_after", None)
     if isinstance(run_after, dt.datetime):

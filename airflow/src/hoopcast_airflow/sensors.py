@@ -27,7 +27,7 @@ from hoopcast_common.settings import load_settings
 
 from hoopcast_airflow.config import resolve_profile
 from hoopcast_airflow.hooks import HoopcastDuckDBHook
-from hoopcast_airflow.operators import _run_date, resolve_as_of
+from hoopcast_airflow.operators import resolve_as_of, run_date
 
 
 class WarehouseSensor(BaseSensorOperator):
@@ -53,7 +53,7 @@ class WarehouseSensor(BaseSensorOperator):
         """The run's logical date as the stage tasks see it (see ``resolve_as_of``)."""
         params: Mapping[str, Any] = context.get("params") or {}
         values = load_settings("airflow", profile=resolve_profile(params.get("profile"))).values
-        return resolve_as_of(params, values, _run_date(context))
+        return resolve_as_of(params, values, run_date(context))
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
         """One check; a locked, missing or not-yet-migrated warehouse is "not yet"."""
