@@ -5,11 +5,12 @@
 #
 # Usage: scripts/run-pipeline.sh            (run from the repo root inside `uv run`, or `make pipeline`)
 # Env:   HOOPCAST_ENV (default replay), HOOPCAST_INGEST_START (override the first date collected),
-#        PREDICT_DAYS (default 7).
+#        PREDICT_DAYS (default 7), BACKTEST_DAYS (default 28).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HOOPCAST_ENV="${HOOPCAST_ENV:-replay}"
 PREDICT_DAYS="${PREDICT_DAYS:-7}"
+BACKTEST_DAYS="${BACKTEST_DAYS:-28}"
 
 setting() {  # setting KEY: the value of KEY in the profile's common.env (the environment wins)
   local key="$1"
@@ -64,6 +65,10 @@ summary data-quality hoopcast-ingestion check
 summary features hoopcast-features build
 summary training hoopcast-trainer train
 summary prediction hoopcast-predictor predict --days "$PREDICT_DAYS"
+# Out-of-sample check of the production model on the last BACKTEST_DAYS before the logical date
+# (games the trainer held out for validation), so that the report has finished games to show.
+as_of="$(setting HOOPCAST_AS_OF)"; as_of="${as_of:-$(date -u +%F)}"
+summary backtest hoopcast-predictor backtest --from "$(date -u -d "${as_of} - ${BACKTEST_DAYS} days" +%F)" --to "$as_of"
 summary evaluation hoopcast-predictor evaluate
 summary report hoopcast-predictor report
 report_summary="$LAST_SUMMARY"
@@ -71,4 +76,4 @@ report_summary="$LAST_SUMMARY"
 db="$(setting HOOPCAST_DB)"
 echo >&2
 echo "Done. Warehouse: ${db} (predictions in predictions.predictions)" >&2
-echo "Report: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("report_dir") or d.get("out") or d)' "$report_summary")" >&2
+echo "Report: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("report_dir") or d.get("error"))' "$report_summary")" >&2

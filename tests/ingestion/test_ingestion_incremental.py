@@ -82,3 +82,37 @@ def test_incremental_data_collection(
     assert query(
         db, "SELECT watermark::VARCHAR FROM ops.watermarks WHERE collector = 'scoreboard'"
     ) == [("2025-01-22",)]
+
+
+def test_box_score_horizon_limits_summaries(tmp_path: Path, replay_server: str) -> None:
+    """HOOPCAST_INGEST_SUMMARIES_FROM: scoreboards for every date, summaries only from it on."""
+    db = tmp_path / "w.duckdb"
+    settings = {**SETTINGS, "HOOPCAST_INGEST_SUMMARIES_FROM": "2025-01-18"}
+    run = run_cli("collect", "--as-of", "2025-01-20", db=db, base_url=replay_server, **settings)
+    assert run.code == 0, run.stderr[-2000:]
+    before, after = query(
+        db,
+        "SELECT count(*) FILTER (WHERE game_date < '2025-01-18'),"
+        " count(*) FILTER (WHERE game_date >= '2025-01-18') FROM core.games WHERE completed",
+    )[0]
+    assert before > 0 and after > 0  # finals on both sides of the horizon are stored
+    stats_dates = query(
+        db,
+        "SELECT min(g.game_date)::VARCHAR, count(DISTINCT s.event_id) FROM core.team_game_stats s"
+        " JOIN core.games g USING (event_id)",
+    )[0]
+    assert stats_dates[0] >= "2025-01-18"
+    summaries = query(db, "SELECT count(*) FROM raw.responses WHERE endpoint = 'summary'")[0][0]
+    assert summaries == after  # one summary per final game on or after the horizon, no more
+    assert stats_dates[1] <= after
+
+    bad = run_cli(
+        "collect",
+        "--as-of",
+        "2025-01-20",
+        db=tmp_path / "bad.duckdb",
+        base_url=replay_server,
+        **{**SETTINGS, "HOOPCAST_INGEST_SUMMARIES_FROM": "18/01/2025"},
+    )
+    assert bad.code == 2
+    assert "HOOPCAST_INGEST_SUMMARIES_FROM" in bad.summary["error"]

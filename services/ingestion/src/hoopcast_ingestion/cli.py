@@ -55,12 +55,16 @@ def _options(settings: Settings) -> IngestOptions:
             "setting HOOPCAST_INGEST_START is not set (first date to collect without a "
             f"watermark; set it in env/{settings.profile}/ingestion.env or the environment)"
         )
+    summaries_raw = settings.get("HOOPCAST_INGEST_SUMMARIES_FROM")
     options = IngestOptions(
         ingest_start=start,
         lookahead_days=settings.get_int("HOOPCAST_INGEST_LOOKAHEAD_DAYS", 7),
         roster_refresh_days=settings.get_int("HOOPCAST_ROSTER_REFRESH_DAYS", 7),
         batch_size=settings.get_int("HOOPCAST_INGEST_BATCH_SIZE", 250),
         refetches=settings.get_int("HOOPCAST_INGEST_REFETCHES", 3),
+        summaries_from=(
+            parse_date(summaries_raw, "HOOPCAST_INGEST_SUMMARIES_FROM") if summaries_raw else None
+        ),
     )
     if options.lookahead_days < 0 or options.batch_size <= 0 or options.refetches < 0:
         raise BadInputError(

@@ -62,6 +62,11 @@ class IngestOptions:
         batch_size: responses per transaction [HOOPCAST_INGEST_BATCH_SIZE, default 250].
         refetches: extra fetches of a response whose body is not JSON
             [HOOPCAST_INGEST_REFETCHES, default 3].
+        summaries_from: box-score horizon: summaries (team and player box scores) are fetched
+            only for final games on or after this date; older games keep their scoreboard
+            data (scores, teams, site) only [HOOPCAST_INGEST_SUMMARIES_FROM, default: no
+            horizon]. A backfill of many seasons is mostly summary requests (one per game
+            against one per date for scoreboards), so this bounds its cost.
     """
 
     ingest_start: dt.date
@@ -69,6 +74,7 @@ class IngestOptions:
     roster_refresh_days: int = 7
     batch_size: int = 250
     refetches: int = 3
+    summaries_from: dt.date | None = None
 
 
 @dataclass
@@ -310,13 +316,15 @@ class Ingestor:
                 self._set_watermark("scoreboard", new_mark)
 
     def pending_summaries(self) -> list[str]:
-        """Event ids of final games without a successfully parsed summary in ``raw``."""
+        """Event ids of final games (on or after the box-score horizon) without a parsed summary."""
         rows = self.conn.execute(
             "SELECT g.event_id FROM core.games g WHERE g.completed"
             " AND g.status IN ('STATUS_FINAL', 'STATUS_FINAL_OT')"
+            " AND (CAST(? AS DATE) IS NULL OR g.game_date >= CAST(? AS DATE))"
             " AND NOT EXISTS (SELECT 1 FROM raw.responses r WHERE r.endpoint = 'summary'"
             "   AND r.request_key = g.event_id AND r.status = 200 AND r.parse_error IS NULL)"
-            " ORDER BY g.game_date, g.event_id"
+            " ORDER BY g.game_date, g.event_id",
+            [self.options.summaries_from, self.options.summaries_from],
         ).fetchall()
         return [str(r[0]) for r in rows]
 
