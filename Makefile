@@ -42,16 +42,19 @@ pipeline: setup
 	$(UV) run bash scripts/run-pipeline.sh
 
 images: setup
-	bash scripts/build-images
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" bash scripts/build-images
 
 up: images
 	bash scripts/compose-up.sh
 
 down:
-	docker compose -f $(COMPOSE_FILE) --profile replay down --volumes
+	if docker compose version >/dev/null 2>&1; then c="docker compose"; else c=docker-compose; fi; \
+	$$c -f $(COMPOSE_FILE) -p hoopcast --profile replay down --volumes
 
 bench: setup
-	for b in bench/*/run.py; do $(UV) run python $$b; done
+	for b in bench/ingestion/bench_ingestion.py bench/features/bench_build.py \
+	    bench/trainer/quality.py bench/predictor/bench_predict.py; do \
+	  echo "== $$b"; $(UV) run python $$b || exit 1; done
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job: `docker compose --profile replay up` of compose/docker-compose.yml (images from
+# scripts/build-images), then follow the start-up trigger until the hoopcast_pipeline run ends.
+# Airflow stays up afterwards: UI at http://localhost:${HOOPCAST_AIRFLOW_PORT:-8080}.
+# Exit code: the trigger's (0 only when the pipeline run succeeded).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
+compose+=(-f compose/docker-compose.yml -p hoopcast --profile replay)
+export DOCKER_GID="${DOCKER_GID:-$(stat -c %g /var/run/docker.sock)}"
+
+"${compose[@]}" up -d
+echo "compose-up: following the start-up trigger (hoopcast_pipeline on the replay data)…" >&2
+"${compose[@]}" logs -f --no-color hoopcast-trigger &
+logs_pid=$!
+container="$("${compose[@]}" ps -q hoopcast-trigger)"
+code="$(docker wait "$container")"
+kill "$logs_pid" 2>/dev/null || true
+port="${HOOPCAST_AIRFLOW_PORT:-8080}"
+password="$(docker run --rm -v hoopcast-airflow-secrets:/s --entrypoint cat \
+  "hoopcast/airflow:${HOOPCAST_IMAGE_TAG:-latest}" /s/admin_password 2>/dev/null || echo '?')"
+cat >&2 <<MSG
+
+hoopcast_pipeline run: $([ "$code" = 0 ] && echo success || echo "FAILED (trigger exit $code)")
+Airflow UI:   http://localhost:${port}   user: ${HOOPCAST_AIRFLOW_ADMIN_USER:-admin}   password: ${password}
+Warehouse:    /data/hoopcast.duckdb on the Docker volume hoopcast-data (predictions in
+              predictions.predictions; reports under /data/reports)
+Stop:         make down   (removes containers and volumes)
+MSG
+exit "$code"
