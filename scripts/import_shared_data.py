@@ -15,8 +15,14 @@ from pathlib import Path
 import duckdb
 
 ID_COLUMNS = [
-    "contest_id", "home_ncaa_team_id", "home_espn_team_id", "away_ncaa_team_id",
-    "away_espn_team_id", "team_ncaa_team_id", "team_espn_team_id", "espn_game_id",
+    "contest_id",
+    "home_ncaa_team_id",
+    "home_espn_team_id",
+    "away_ncaa_team_id",
+    "away_espn_team_id",
+    "team_ncaa_team_id",
+    "team_espn_team_id",
+    "espn_game_id",
 ]
 
 

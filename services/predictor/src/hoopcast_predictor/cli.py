@@ -222,7 +222,7 @@ def backtest(
     ] = False,
     as_of: AsOf = None,
 ) -> None:
-    """Predict every final game from --from to --to (inclusive) with point-in-time features, then evaluate."""
+    """Predict every final game from --from to --to with point-in-time features; evaluate."""
 
     def body(ctx: RunContext, _settings: Settings, db: Path, models: Path) -> None:
         start, end = parse_date(from_, "--from"), parse_date(to, "--to")
