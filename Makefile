@@ -41,6 +41,10 @@ test: lint typecheck
 pipeline: setup
 	$(UV) run bash scripts/run-pipeline.sh
 
+# The same pipeline through Airflow: `airflow dags test hoopcast_pipeline` in local mode.
+airflow-pipeline: setup
+	$(UV) run bash scripts/airflow-dags-test.sh
+
 images: setup
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" bash scripts/build-images
 
