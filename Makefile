@@ -56,7 +56,7 @@ down:
 	$$c -f $(COMPOSE_FILE) -p hoopcast --profile replay down --volumes
 
 bench: setup
-	for b in bench/ingestion/bench_ingestion.py bench/features/bench_build.py \
+	for b in bench/espn-replay/bench_replay.py bench/ingestion/bench_ingestion.py bench/features/bench_build.py \
 	    bench/trainer/quality.py bench/predictor/bench_predict.py; do \
 	  echo "== $$b"; $(UV) run python $$b || exit 1; done
 

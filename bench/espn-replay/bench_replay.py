@@ -2,7 +2,7 @@
 
 Usage (from the project root)::
 
-    uv run python services/espn-replay/bench/replay_bench.py [--season 2025] [--concurrency 16]
+    uv run python bench/espn-replay/bench_replay.py [--season 2025] [--concurrency 16]
 
 Prints figures, asserts nothing:
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 API = "/apis/site/v2/sports/basketball/mens-college-basketball"
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cpu_seconds(pid: int) -> float:
