@@ -61,7 +61,7 @@ class TrainerConfig:
     train_from: dt.date | None = None
     early_stopping_rounds: int = 50
     holdout_fraction: float = 0.15
-    gate_elo_z: float = 1.645
+    gate_elo_z: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TrainerConfig:
@@ -95,5 +95,5 @@ class TrainerConfig:
             train_from=parse_date(raw_from, "TRAINER_TRAIN_FROM") if raw_from else None,
             early_stopping_rounds=settings.get_int("TRAINER_EARLY_STOPPING_ROUNDS", 50),
             holdout_fraction=settings.get_float("TRAINER_HOLDOUT_FRACTION", 0.15),
-            gate_elo_z=settings.get_float("TRAINER_GATE_ELO_Z", 1.645),
+            gate_elo_z=settings.get_float("TRAINER_GATE_ELO_Z", 0.0),
         )
