@@ -355,7 +355,8 @@ _PLAYER_SINGLE = {
     "fouls": "fouls",
     "points": "points",
 }
-_STAT_COLUMNS_PLAYER = [
+#: core.player_game_stats counting columns, in table order (after the key and starter flags).
+PLAYER_STAT_COLUMNS = [
     "minutes",
     "points",
     "fgm",
@@ -373,7 +374,8 @@ _STAT_COLUMNS_PLAYER = [
     "tov",
     "fouls",
 ]
-_STAT_COLUMNS_TEAM = [
+#: core.team_game_stats counting columns read from boxscore.teams[].statistics (points aside).
+TEAM_STAT_COLUMNS = [
     "fgm",
     "fga",
     "tpm",
@@ -458,7 +460,7 @@ def parse_summary(body: str, url: str, event_id: str) -> ParseResult:
             "team_id": team_id,
             "home_away": None if home_away is None else home_away.str(),
             "points": points.get(team_id),
-            **dict.fromkeys(_STAT_COLUMNS_TEAM),
+            **dict.fromkeys(TEAM_STAT_COLUMNS),
         }
         for stat in statistics.list():
             name = stat["name"].str()
@@ -504,7 +506,7 @@ def _player_rows(
         "team_id": team_id,
         "starter": _opt_bool(entry, "starter"),
         "did_not_play": _opt_bool(entry, "didNotPlay"),
-        **dict.fromkeys(_STAT_COLUMNS_PLAYER),
+        **dict.fromkeys(PLAYER_STAT_COLUMNS),
     }
     if stats:
         if len(stats) != len(keys):

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from hoopcast_ingestion.client import Fetched
+from hoopcast_ingestion.parse import PLAYER_STAT_COLUMNS, TEAM_STAT_COLUMNS
 
 Row = dict[str, Any]
 
@@ -130,57 +131,12 @@ SPECS: dict[str, TableSpec] = {
     "team_game_stats": TableSpec(
         "core.team_game_stats",
         ("event_id", "team_id"),
-        tuple(
-            [
-                "event_id",
-                "team_id",
-                "home_away",
-                "points",
-                "fgm",
-                "fga",
-                "tpm",
-                "tpa",
-                "ftm",
-                "fta",
-                "orb",
-                "drb",
-                "trb",
-                "ast",
-                "stl",
-                "blk",
-                "tov",
-                "fouls",
-            ]
-        ),
+        ("event_id", "team_id", "home_away", "points", *TEAM_STAT_COLUMNS),
     ),
     "player_game_stats": TableSpec(
         "core.player_game_stats",
         ("event_id", "player_id"),
-        tuple(
-            [
-                "event_id",
-                "player_id",
-                "team_id",
-                "starter",
-                "did_not_play",
-                "minutes",
-                "points",
-                "fgm",
-                "fga",
-                "tpm",
-                "tpa",
-                "ftm",
-                "fta",
-                "orb",
-                "drb",
-                "reb",
-                "ast",
-                "stl",
-                "blk",
-                "tov",
-                "fouls",
-            ]
-        ),
+        ("event_id", "player_id", "team_id", "starter", "did_not_play", *PLAYER_STAT_COLUMNS),
     ),
 }
 
@@ -200,32 +156,16 @@ _TYPES: dict[str, pa.DataType] = {
     "weight_lb": pa.float64(),
     "source_response_id": pa.int64(),
 }
-_INT_COLUMNS = set(
-    [
-        "home_score",
-        "away_score",
-        "periods",
-        "attendance",
-        "experience_years",
-        "points",
-        "fgm",
-        "fga",
-        "tpm",
-        "tpa",
-        "ftm",
-        "fta",
-        "orb",
-        "drb",
-        "trb",
-        "reb",
-        "ast",
-        "stl",
-        "blk",
-        "tov",
-        "fouls",
-        "minutes",
-    ]
-)
+_INT_COLUMNS = {
+    "home_score",
+    "away_score",
+    "periods",
+    "attendance",
+    "experience_years",
+    "points",
+    *TEAM_STAT_COLUMNS,
+    *PLAYER_STAT_COLUMNS,
+}
 
 
 def _arrow(rows: Sequence[Row], columns: Sequence[str]) -> pa.Table:
