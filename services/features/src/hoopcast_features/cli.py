@@ -96,17 +96,18 @@ def _execute(command: str, as_of_text: str | None, work: Work) -> None:
 def _tune(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Apply the DuckDB resource settings of the features env file, when set.
 
-    ``HOOPCAST_FEATURES_THREADS`` (int ≥ 1) and ``HOOPCAST_FEATURES_MEMORY_LIMIT`` (DuckDB size
-    string such as ``2GB``) bound the build inside a container's CPU and memory limits.
+    ``HOOPCAST_FEATURES_THREADS`` (int ≥ 1, default 1: with one thread DuckDB's floating-point
+    sums add up in one order, so incremental builds equal full refreshes exactly) and
+    ``HOOPCAST_FEATURES_MEMORY_LIMIT`` (DuckDB size string such as ``2GB``) bound the build
+    inside a container's CPU and memory limits.
 
     Raises:
         ConfigError: a value is malformed (names the setting and its env file).
     """
-    threads = settings.get_int("HOOPCAST_FEATURES_THREADS", 0)
-    if threads < 0:
+    threads = settings.get_int("HOOPCAST_FEATURES_THREADS", 1)
+    if threads < 1:
         raise ConfigError(f"setting HOOPCAST_FEATURES_THREADS={threads} must be >= 1")
-    if threads:
-        conn.execute(f"SET threads = {threads}")
+    conn.execute(f"SET threads = {threads}")
     memory = settings.get("HOOPCAST_FEATURES_MEMORY_LIMIT")
     if memory:
         try:
