@@ -124,8 +124,8 @@ def connect(
 def applied_versions(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
     """Map of applied migration version → recorded sha256 (empty for a fresh file)."""
     exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'ops' AND table_name = 'schema_migrations'"
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE schema_name = 'ops' AND table_name = 'schema_migrations'"
     ).fetchone()
     if not exists or exists[0] == 0:
         return {}
