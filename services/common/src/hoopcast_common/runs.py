@@ -9,6 +9,10 @@ Every stage command body runs inside :func:`run_stage`, which
 * prints one JSON object as the **last line on stdout** (DockerOperator pushes it to XCom):
   ``{"stage", "command", "as_of", "profile", "run_id", "status", "exit_code", "counts",
   "duration_s", "error", ...extra}``.
+
+:func:`run_command` is the one wrapper the stage CLIs put around :func:`run_stage`: it
+configures logging, resolves the settings and ``--as-of`` (printing a failure summary when
+they are unusable) and picks the database path to log to.
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import duckdb
 
-from hoopcast_common.errors import EXIT_OK, HoopcastError
+from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.errors import EXIT_OK, BadInputError, HoopcastError
+from hoopcast_common.logging import configure_logging
+from hoopcast_common.settings import DEFAULT_PROFILE, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +153,101 @@ def run_stage(
     sys.stderr.flush()
     print(json.dumps(summary, default=str), flush=True)
     return code
+
+
+Prepared = TypeVar("Prepared")
+
+
+@overload
+def run_command(
+    stage: str,
+    command: str,
+    as_of_text: str | None,
+    work: Callable[[RunContext, Settings], None],
+    *,
+    needs_db: bool = False,
+) -> int: ...
+
+
+@overload
+def run_command(
+    stage: str,
+    command: str,
+    as_of_text: str | None,
+    work: Callable[[RunContext, Prepared], None],
+    *,
+    prepare: Callable[[Settings], Prepared],
+    needs_db: bool = False,
+) -> int: ...
+
+
+def run_command(
+    stage: str,
+    command: str,
+    as_of_text: str | None,
+    work: Callable[[RunContext, Any], None],
+    *,
+    prepare: Callable[[Settings], Any] | None = None,
+    needs_db: bool = False,
+) -> int:
+    """Run one stage CLI command: resolve its settings, then ``work`` inside :func:`run_stage`.
+
+    Steps: configure logging; load the settings of ``stage`` (``env/<profile>/<stage>.env``,
+    profile from ``HOOPCAST_ENV``), parse ``as_of_text`` (``--as-of``, default
+    :func:`~hoopcast_common.dates.default_as_of`) and call ``prepare(settings)`` when given.
+    If any of these raises a :class:`~hoopcast_common.errors.HoopcastError` (bad profile, bad
+    date, bad setting) the run summary is still printed — ``as_of`` null, ``profile`` the
+    ``HOOPCAST_ENV`` value (default ``local``), no ``ops.stage_runs`` row — and its exit code
+    returned. Otherwise ``work(ctx, prepared)`` runs through :func:`run_stage`, where
+    ``prepared`` is ``prepare(settings)`` or the :class:`~hoopcast_common.settings.Settings`.
+
+    Args:
+        stage: stage name (``ingestion``, ``features``...), also the settings service name.
+        command: the subcommand, for the summary and ``ops.stage_runs``.
+        as_of_text: the ``--as-of`` option as typed, or None.
+        work: the command body; it opens its own database connections.
+        prepare: resolves stage configuration from the settings before the run starts, so
+            that a bad configuration fails like a bad ``--as-of`` (e.g. the trainer's
+            ``TrainerConfig``).
+        needs_db: the database ``HOOPCAST_DB`` must already exist (stages after ingestion
+            that refuse to create an empty warehouse): when it does not, no ``ops`` row is
+            written and the run fails with :class:`~hoopcast_common.errors.BadInputError`
+            (exit 2). When False the run is logged to ``HOOPCAST_DB``, creating the file.
+
+    Returns:
+        The process exit code (0, 1, 2, 3, 99 or 130; see :func:`run_stage`). The caller
+        exits with it (``raise typer.Exit(code)``).
+    """
+    configure_logging()
+    try:
+        settings = load_settings(stage)
+        as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
+        prepared = settings if prepare is None else prepare(settings)
+    except HoopcastError as exc:
+        error = exc
+
+        def fail(_ctx: RunContext) -> None:
+            raise error
+
+        profile = os.environ.get("HOOPCAST_ENV") or DEFAULT_PROFILE
+        return run_stage(
+            stage=stage, command=command, as_of=None, profile=profile, db_path=None, body=fail
+        )
+    db_path = settings.db_path
+
+    def body(ctx: RunContext) -> None:
+        if needs_db and not db_path.exists():
+            raise BadInputError(f"HOOPCAST_DB={db_path}: no warehouse yet; run ingestion first")
+        work(ctx, prepared)
+
+    return run_stage(
+        stage=stage,
+        command=command,
+        as_of=as_of,
+        profile=settings.profile,
+        db_path=db_path if db_path.exists() or not needs_db else None,
+        body=body,
+    )
 
 
 def last_json_line(output: str) -> dict[str, Any]:

@@ -23,12 +23,10 @@ from typing import Annotated
 
 import duckdb
 import typer
-from hoopcast_common.dates import default_as_of, parse_date
 from hoopcast_common.db import connect
-from hoopcast_common.errors import BadInputError, ConfigError, HoopcastError
-from hoopcast_common.logging import configure_logging
-from hoopcast_common.runs import RunContext, run_stage
-from hoopcast_common.settings import Settings, load_settings
+from hoopcast_common.errors import BadInputError, ConfigError
+from hoopcast_common.runs import RunContext, run_command
+from hoopcast_common.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -54,43 +52,22 @@ Work = Callable[[duckdb.DuckDBPyConnection, RunContext, dt.date], None]
 
 
 def _execute(command: str, as_of_text: str | None, work: Work) -> None:
-    """Resolve settings and ``--as-of`` and run ``work(conn, ctx, as_of)`` via run_stage."""
-    configure_logging()
-    try:
-        settings = load_settings(STAGE)
-        as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
-    except HoopcastError as exc:
-        error = exc
-        code = run_stage(
-            stage=STAGE,
-            command=command,
-            as_of=None,
-            profile="unknown",
-            db_path=None,
-            body=lambda ctx: _raise(error),
-        )
-        raise typer.Exit(code) from None
-    db_path = settings.db_path
+    """Run ``work(conn, ctx, as_of)`` on a tuned writable connection as one logged run.
 
-    def body(ctx: RunContext) -> None:
-        if not db_path.exists():
-            raise BadInputError(f"HOOPCAST_DB={db_path}: no warehouse yet; run ingestion first")
-        conn = connect(db_path)
+    The warehouse must exist already (exit 2 otherwise, see
+    :func:`hoopcast_common.runs.run_command` ``needs_db``).
+    """
+
+    def body(ctx: RunContext, settings: Settings) -> None:
+        assert ctx.as_of is not None
+        conn = connect(settings.db_path)
         try:
             _tune(conn, settings)
-            work(conn, ctx, as_of)
+            work(conn, ctx, ctx.as_of)
         finally:
             conn.close()
 
-    code = run_stage(
-        stage=STAGE,
-        command=command,
-        as_of=as_of,
-        profile=settings.profile,
-        db_path=db_path if db_path.exists() else None,
-        body=body,
-    )
-    raise typer.Exit(code)
+    raise typer.Exit(run_command(STAGE, command, as_of_text, body, needs_db=True))
 
 
 def _tune(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -118,10 +95,6 @@ def _tune(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                 f"{settings.sources.get('HOOPCAST_FEATURES_MEMORY_LIMIT', '?')}) is not a "
                 f"DuckDB memory size: {exc}"
             ) from exc
-
-
-def _raise(exc: BaseException) -> None:
-    raise exc
 
 
 @app.command("build")

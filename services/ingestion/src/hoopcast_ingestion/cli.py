@@ -4,7 +4,7 @@ Subcommands (docs/TEAM_NOTES.md): ``collect [--from --to]`` (teams, scoreboards,
 summaries), the DAG's steps ``teams``, ``games [--from --to]``, ``players``, ``stats``, and
 ``check`` (core data quality). Every command takes ``--as-of`` (default
 :func:`hoopcast_common.dates.default_as_of`), runs through
-:func:`hoopcast_common.runs.run_stage` (last stdout line = JSON run summary; exit codes 0, 2
+:func:`hoopcast_common.runs.run_command` (last stdout line = JSON run summary; exit codes 0, 2
 bad input, 3 ESPN unavailable, 99 nothing to do) and reads ``HOOPCAST_DB``/``HOOPCAST_ENV``.
 """
 
@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
-from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect
-from hoopcast_common.errors import BadInputError, HoopcastError
-from hoopcast_common.logging import configure_logging, is_tty
-from hoopcast_common.runs import RunContext, run_stage
-from hoopcast_common.settings import Settings, load_settings
+from hoopcast_common.errors import BadInputError
+from hoopcast_common.logging import is_tty
+from hoopcast_common.runs import RunContext, run_command
+from hoopcast_common.settings import Settings
 
 from hoopcast_ingestion import quality
 from hoopcast_ingestion.client import ClientConfig, EspnClient
@@ -83,35 +83,8 @@ def _range(start: str | None, end: str | None) -> tuple[dt.date | None, dt.date 
 
 
 def _run(command: str, as_of_raw: str | None, body: Callable[[RunContext, Settings], None]) -> None:
-    configure_logging()
-    try:
-        settings = load_settings(STAGE)
-        as_of = parse_date(as_of_raw, "--as-of") if as_of_raw else default_as_of(settings.values)
-    except HoopcastError as exc:
-        # Settings or --as-of are unusable: still print a run summary (no database row).
-        error = exc
-
-        def fail(_ctx: RunContext) -> None:
-            raise error
-
-        code = run_stage(
-            stage=STAGE,
-            command=command,
-            as_of=None,
-            profile="?",
-            db_path=None,
-            body=fail,
-        )
-        raise typer.Exit(code) from None
-    code = run_stage(
-        stage=STAGE,
-        command=command,
-        as_of=as_of,
-        profile=settings.profile,
-        db_path=settings.db_path,
-        body=lambda ctx: body(ctx, settings),
-    )
-    raise typer.Exit(code)
+    """Run ``body(ctx, settings)`` as one logged ingestion run (creates ``HOOPCAST_DB``)."""
+    raise typer.Exit(run_command(STAGE, command, as_of_raw, body))
 
 
 def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:

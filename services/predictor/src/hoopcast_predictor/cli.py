@@ -4,24 +4,22 @@ Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
 ``predict --days N`` (generate + store), the DAG steps ``upcoming --days N`` (exit 99 when no
 game is scheduled), ``predict --stage-only`` and ``store``, plus ``evaluate``,
 ``backtest --from D1 --to D2 [--model VERSION]`` and ``report [--out DIR]``. Every command runs
-through :func:`hoopcast_common.runs.run_stage` (exit codes 0/2/3/99, last stdout line = JSON).
+through :func:`hoopcast_common.runs.run_command` (exit codes 0/2/3/99, last stdout line = JSON).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect, transaction
-from hoopcast_common.errors import BadInputError, HoopcastError, NothingToDoError
-from hoopcast_common.logging import configure_logging
-from hoopcast_common.runs import RunContext, run_stage
-from hoopcast_common.settings import Settings, load_settings
+from hoopcast_common.errors import BadInputError, NothingToDoError
+from hoopcast_common.runs import RunContext, run_command
+from hoopcast_common.settings import Settings
 from hoopcast_trainer.config import model_dir
 from hoopcast_trainer.dataset import feature_columns, load_events
 
@@ -45,38 +43,12 @@ def _execute(
     as_of_text: str | None,
     body: Callable[[RunContext, Settings, Path, Path], None],
 ) -> None:
-    """Resolve settings and ``--as-of``, then run ``body`` as one logged stage run."""
-    configure_logging()
-    try:
-        settings = load_settings(STAGE)
-        as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
-    except HoopcastError as exc:
-        error = exc
+    """Run ``body(ctx, settings, db_path, model_dir)`` as one logged predictor run."""
 
-        def fail(_ctx: RunContext) -> None:
-            raise error
+    def run(ctx: RunContext, settings: Settings) -> None:
+        body(ctx, settings, settings.db_path, model_dir(settings))
 
-        profile = os.environ.get("HOOPCAST_ENV", "local")
-        raise typer.Exit(
-            run_stage(
-                stage=STAGE, command=command, as_of=None, profile=profile, db_path=None, body=fail
-            )
-        ) from None
-    db_path = settings.db_path
-
-    def run(ctx: RunContext) -> None:
-        body(ctx, settings, db_path, model_dir(settings))
-
-    raise typer.Exit(
-        run_stage(
-            stage=STAGE,
-            command=command,
-            as_of=as_of,
-            profile=settings.profile,
-            db_path=db_path,
-            body=run,
-        )
-    )
+    raise typer.Exit(run_command(STAGE, command, as_of_text, run))
 
 
 def _days(settings: Settings, days: int | None) -> int:

@@ -4,25 +4,22 @@ Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
 ``train`` (dataset + fit + evaluate + register), the DAG steps ``dataset``, ``fit``,
 ``evaluate``, ``register`` (each on ``--run-id`` or the latest run that finished the previous
 step), and ``list``, ``promote VERSION``, ``rollback``, ``challenger VERSION [--off]``.
-Every command runs through :func:`hoopcast_common.runs.run_stage`: exit codes 0/2/3/99 and the
+Every command runs through :func:`hoopcast_common.runs.run_command`: exit codes 0/2/3/99 and the
 last stdout line is the JSON run summary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect, transaction
-from hoopcast_common.errors import HoopcastError
-from hoopcast_common.logging import configure_logging
-from hoopcast_common.runs import RunContext, run_stage
-from hoopcast_common.settings import Settings, load_settings
+from hoopcast_common.runs import RunContext, run_command
+from hoopcast_common.settings import Settings
 
 from hoopcast_trainer import pipeline, registry
 from hoopcast_trainer.config import TrainerConfig, model_dir
@@ -41,45 +38,26 @@ RunId = Annotated[
 DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 
 
-def _execute(
-    command: str,
-    as_of_text: str | None,
-    body: Callable[[RunContext, Settings, TrainerConfig, Path, Path], None],
-) -> None:
-    """Resolve settings and ``--as-of``, then run ``body`` as one logged stage run."""
-    configure_logging()
-    try:
-        settings = load_settings(STAGE)
-        as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
-        cfg = TrainerConfig.from_settings(settings)
-    except HoopcastError as exc:
-        error = exc
+Body = Callable[[RunContext, Settings, TrainerConfig, Path, Path], None]
+"""A command body: (run context, settings, training config, DuckDB path, model folder)."""
 
-        def fail(_ctx: RunContext) -> None:
-            raise error
 
-        profile = os.environ.get("HOOPCAST_ENV", "local")
-        raise typer.Exit(
-            run_stage(
-                stage=STAGE, command=command, as_of=None, profile=profile, db_path=None, body=fail
-            )
-        ) from None
-    db_path = settings.db_path
-    models = model_dir(settings)
+def _execute(command: str, as_of_text: str | None, body: Body) -> None:
+    """Run ``body`` as one logged trainer run; ``model_name`` goes into the summary.
 
-    def run(ctx: RunContext) -> None:
+    The training configuration is resolved before the run starts, so a bad ``TRAINER_*``
+    setting fails like a bad ``--as-of`` (exit 2, no ``ops.stage_runs`` row).
+    """
+
+    def run(ctx: RunContext, resolved: tuple[Settings, TrainerConfig]) -> None:
+        settings, cfg = resolved
         ctx.extra["model_name"] = cfg.model_name
-        body(ctx, settings, cfg, db_path, models)
+        body(ctx, settings, cfg, settings.db_path, model_dir(settings))
 
-    code = run_stage(
-        stage=STAGE,
-        command=command,
-        as_of=as_of,
-        profile=settings.profile,
-        db_path=db_path,
-        body=run,
-    )
-    raise typer.Exit(code)
+    def prepare(settings: Settings) -> tuple[Settings, TrainerConfig]:
+        return settings, TrainerConfig.from_settings(settings)
+
+    raise typer.Exit(run_command(STAGE, command, as_of_text, run, prepare=prepare))
 
 
 def _opt_date(value: str | None, name: str) -> dt.date | None:
