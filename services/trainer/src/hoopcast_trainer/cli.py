@@ -35,11 +35,23 @@ RunId = Annotated[
     str | None,
     typer.Option("--run-id", help="Training run id (default: latest run ready for this step)"),
 ]
-DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+# The training window of ``dataset`` and ``train`` (game_date, inclusive; docs/guides/models.md).
+TrainFrom = Annotated[
+    str | None, typer.Option("--train-from", help="First training game date YYYY-MM-DD")
+]
+TrainUntil = Annotated[
+    str | None, typer.Option("--train-until", help="Last training game date YYYY-MM-DD")
+]
+ValidateFrom = Annotated[
+    str | None, typer.Option("--validate-from", help="First validation game date YYYY-MM-DD")
+]
+ValidateTo = Annotated[
+    str | None, typer.Option("--validate-to", help="Last validation game date YYYY-MM-DD")
+]
 
 
-Body = Callable[[RunContext, Settings, TrainerConfig, Path, Path], None]
-"""A command body: (run context, settings, training config, DuckDB path, model folder)."""
+Body = Callable[[RunContext, TrainerConfig, Path, Path], None]
+"""A command body: (run context, training config, DuckDB path, model folder)."""
 
 
 def _execute(command: str, as_of_text: str | None, body: Body) -> None:
@@ -52,7 +64,7 @@ def _execute(command: str, as_of_text: str | None, body: Body) -> None:
     def run(ctx: RunContext, resolved: tuple[Settings, TrainerConfig]) -> None:
         settings, cfg = resolved
         ctx.extra["model_name"] = cfg.model_name
-        body(ctx, settings, cfg, settings.db_path, model_dir(settings))
+        body(ctx, cfg, settings.db_path, model_dir(settings))
 
     def prepare(settings: Settings) -> tuple[Settings, TrainerConfig]:
         return settings, TrainerConfig.from_settings(settings)
@@ -64,31 +76,80 @@ def _opt_date(value: str | None, name: str) -> dt.date | None:
     return parse_date(value, name) if value else None
 
 
+def _report(ctx: RunContext, run: pipeline.TrainingRun, *counts: str) -> None:
+    """Put training run ``run`` into the summary: ``run.summary()`` and the named ``counts``.
+
+    ``counts`` are among ``train_games`` (``run.n_train``), ``validation_games``
+    (``run.n_validate``) and ``models_registered`` (1).
+    """
+    values = {
+        "train_games": run.n_train,
+        "validation_games": run.n_validate,
+        "models_registered": 1,
+    }
+    for key in counts:
+        ctx.count(key, values[key])
+    ctx.extra.update(run.summary())
+
+
+Step = Callable[[Path, Path, TrainerConfig, str | None], pipeline.TrainingRun]
+"""A DAG step after ``dataset``: (DuckDB path, model folder, config, run id) → the run."""
+
+
+def _execute_step(
+    command: str, as_of: str | None, run_id: str | None, step: Step, count: str
+) -> None:
+    """Run ``step`` on training run ``run_id`` (default: latest ready) as one logged run."""
+
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        _report(ctx, step(db, models, cfg, run_id), count)
+
+    _execute(command, as_of, body)
+
+
+def _new_training_run(
+    ctx: RunContext,
+    cfg: TrainerConfig,
+    db: Path,
+    models: Path,
+    window: tuple[str | None, str | None, str | None, str | None],
+) -> pipeline.TrainingRun:
+    """:func:`pipeline.step_dataset` on the typed training window.
+
+    ``window`` = (``--train-from``, ``--train-until``, ``--validate-from``, ``--validate-to``)
+    as typed, each None when not given.
+
+    Raises:
+        BadInputError: a window date is not ``YYYY-MM-DD`` (or see ``step_dataset``).
+    """
+    assert ctx.as_of is not None
+    train_from, train_until, validate_from, validate_to = window
+    return pipeline.step_dataset(
+        db,
+        models,
+        cfg,
+        as_of=ctx.as_of,
+        train_from=_opt_date(train_from, "--train-from"),
+        train_until=_opt_date(train_until, "--train-until"),
+        validate_from=_opt_date(validate_from, "--validate-from"),
+        validate_to=_opt_date(validate_to, "--validate-to"),
+    )
+
+
 @app.command()
 def dataset(
     as_of: AsOf = None,
-    train_from: DateOpt = None,
-    train_until: DateOpt = None,
-    validate_from: DateOpt = None,
-    validate_to: DateOpt = None,
+    train_from: TrainFrom = None,
+    train_until: TrainUntil = None,
+    validate_from: ValidateFrom = None,
+    validate_to: ValidateTo = None,
 ) -> None:
     """Snapshot training and validation sets (time-based split) as a new training run."""
 
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
-        assert ctx.as_of is not None
-        run = pipeline.step_dataset(
-            db,
-            models,
-            cfg,
-            as_of=ctx.as_of,
-            train_from=_opt_date(train_from, "--train-from"),
-            train_until=_opt_date(train_until, "--train-until"),
-            validate_from=_opt_date(validate_from, "--validate-from"),
-            validate_to=_opt_date(validate_to, "--validate-to"),
-        )
-        ctx.count("train_games", run.n_train)
-        ctx.count("validation_games", run.n_validate)
-        ctx.extra.update(run.summary())
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        window = (train_from, train_until, validate_from, validate_to)
+        run = _new_training_run(ctx, cfg, db, models, window)
+        _report(ctx, run, "train_games", "validation_games")
 
     _execute("dataset", as_of, body)
 
@@ -96,68 +157,38 @@ def dataset(
 @app.command()
 def fit(as_of: AsOf = None, run_id: RunId = None) -> None:
     """Fit the LightGBM binary (home win) and regression (home margin) models."""
-
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
-        run = pipeline.step_fit(db, models, cfg, run_id)
-        ctx.count("train_games", run.n_train)
-        ctx.extra.update(run.summary())
-
-    _execute("fit", as_of, body)
+    _execute_step("fit", as_of, run_id, pipeline.step_fit, "train_games")
 
 
 @app.command()
 def evaluate(as_of: AsOf = None, run_id: RunId = None) -> None:
     """Score the fitted models on the validation window against the baselines."""
-
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
-        run = pipeline.step_evaluate(db, models, cfg, run_id)
-        ctx.count("validation_games", run.n_validate)
-        ctx.extra.update(run.summary())
-
-    _execute("evaluate", as_of, body)
+    _execute_step("evaluate", as_of, run_id, pipeline.step_evaluate, "validation_games")
 
 
 @app.command()
 def register(as_of: AsOf = None, run_id: RunId = None) -> None:
     """Register the evaluated run as a new version and apply the promotion gate."""
-
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
-        run = pipeline.step_register(db, models, cfg, run_id)
-        ctx.count("models_registered", 1)
-        ctx.extra.update(run.summary())
-
-    _execute("register", as_of, body)
+    _execute_step("register", as_of, run_id, pipeline.step_register, "models_registered")
 
 
 @app.command()
 def train(
     as_of: AsOf = None,
-    train_from: DateOpt = None,
-    train_until: DateOpt = None,
-    validate_from: DateOpt = None,
-    validate_to: DateOpt = None,
+    train_from: TrainFrom = None,
+    train_until: TrainUntil = None,
+    validate_from: ValidateFrom = None,
+    validate_to: ValidateTo = None,
 ) -> None:
     """dataset + fit + evaluate + register in one go."""
 
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
-        assert ctx.as_of is not None
-        run = pipeline.step_dataset(
-            db,
-            models,
-            cfg,
-            as_of=ctx.as_of,
-            train_from=_opt_date(train_from, "--train-from"),
-            train_until=_opt_date(train_until, "--train-until"),
-            validate_from=_opt_date(validate_from, "--validate-from"),
-            validate_to=_opt_date(validate_to, "--validate-to"),
-        )
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        window = (train_from, train_until, validate_from, validate_to)
+        run = _new_training_run(ctx, cfg, db, models, window)
         pipeline.step_fit(db, models, cfg, run.run_id)
         pipeline.step_evaluate(db, models, cfg, run.run_id)
         run = pipeline.step_register(db, models, cfg, run.run_id)
-        ctx.count("train_games", run.n_train)
-        ctx.count("validation_games", run.n_validate)
-        ctx.count("models_registered", 1)
-        ctx.extra.update(run.summary())
+        _report(ctx, run, "train_games", "validation_games", "models_registered")
 
     _execute("train", as_of, body)
 
@@ -166,7 +197,7 @@ def train(
 def list_(as_of: AsOf = None) -> None:
     """Print the registered versions (one line each on stderr; all in the summary)."""
 
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
         conn = connect(db)
         try:
             entries = registry.list_models(conn, cfg.model_name)
@@ -196,7 +227,7 @@ def promote(
 ) -> None:
     """Force VERSION to production (bypasses the gate; the current production is archived)."""
 
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
         conn = connect(db)
         try:
             entry = registry.get(conn, cfg.model_name, version)
@@ -214,7 +245,7 @@ def promote(
 def rollback(as_of: AsOf = None) -> None:
     """Restore the previous production model (the current one is archived)."""
 
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
         conn = connect(db)
         try:
             with transaction(conn):
@@ -235,7 +266,7 @@ def challenger(
 ) -> None:
     """Mark a candidate as an active challenger (it gets daily predictions too), or unmark it."""
 
-    def body(ctx: RunContext, _s: Settings, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
         conn = connect(db)
         try:
             if not off:
