@@ -23,6 +23,7 @@ from typing import Annotated
 
 import duckdb
 import typer
+from hoopcast_common.cli import AsOf
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, ConfigError
 from hoopcast_common.runs import RunContext, run_command
@@ -39,12 +40,6 @@ class Layer(enum.StrEnum):
     team = "team"
     player = "player"
     game = "game"
-
-
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)"),
-]
 
 
 Work = Callable[[duckdb.DuckDBPyConnection, RunContext, dt.date], None]

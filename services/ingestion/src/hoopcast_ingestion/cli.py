@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
+from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError
@@ -37,10 +38,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)."),
-]
 From = Annotated[str | None, typer.Option("--from", help="First scoreboard date (forces a range).")]
 To = Annotated[str | None, typer.Option("--to", help="Last scoreboard date (forces a range).")]
 

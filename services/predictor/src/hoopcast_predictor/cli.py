@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
@@ -28,10 +29,6 @@ from hoopcast_predictor import evaluation, predict, report
 STAGE = "predictor"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)"),
-]
 Days = Annotated[
     int | None,
     typer.Option("--days", help="Predict games in (as-of, as-of + days] (default PREDICTOR_DAYS)"),

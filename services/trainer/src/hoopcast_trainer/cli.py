@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect, transaction
 from hoopcast_common.runs import RunContext, run_command
@@ -27,10 +28,6 @@ from hoopcast_trainer.config import TrainerConfig, model_dir
 STAGE = "trainer"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Logical date YYYY-MM-DD (default HOOPCAST_AS_OF or today UTC)"),
-]
 RunId = Annotated[
     str | None,
     typer.Option("--run-id", help="Training run id (default: latest run ready for this step)"),
