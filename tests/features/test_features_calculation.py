@@ -127,3 +127,23 @@ def test_feature_calculation(tmp_path: Path, features_cli, query) -> None:
     assert abs(game[2] - p2) < 1e-12
     assert abs(game[3] - (xavier_after_1 - 1500)) < 1e-9
     assert game[4] == 0.0 and game[5] is True
+
+    # --- Least-squares ratings (ls_rating.py): all four teams are new D1 teams, prior −5,
+    # ridge 5 games, home court 2 points. Game 1: no earlier game → both at their prior.
+    ls = {
+        (r[0], r[1]): r[2]
+        for r in query(db, "SELECT event_id, team_id, f_ls_rating FROM features.team_game_features")
+    }
+    assert ls[("401715621", "2752")] == -5.0 and ls[("401715621", "2640")] == -5.0
+    # game 2 sees game 1 (Xavier +9 at home → target 9 − 2 = 7); with x = −5 + a, t = −5 − a
+    # minimise (7 − 2a)² + 10a² → a = 1: Xavier −4, Texas Southern −6; IU Indy unrated: −5
+    assert abs(ls[("401715622", "2752")] - -4.0) < 1e-6
+    assert ls[("401715622", "85")] == -5.0
+    # game 3 sees games 1 and 2 (targets 7 and 14 − 2 = 12); offsets a (Xavier), b, c:
+    # b = (a − 7)/6, c = (a − 12)/6, 7a − (b + c) = 19 → a = 95/40 = 2.375 → Xavier −2.625
+    assert abs(ls[("401715623", "2752")] - -2.625) < 1e-6
+    assert ls[("401715623", "2296")] == -5.0
+    diff = query(
+        db, "SELECT f_diff_ls_rating FROM features.game_features WHERE event_id = '401715622'"
+    )[0][0]
+    assert abs(diff - 1.0) < 1e-6

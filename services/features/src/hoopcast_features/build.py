@@ -2,8 +2,9 @@
 
 Layers (``--layer``), each buildable alone once the layers before it are up to date:
 
-* ``team``: Elo (:mod:`hoopcast_features.elo`, resumed from ``features.elo_game``) and the
-  team SQL → ``features.team_game_features`` (one row per event and team);
+* ``team``: Elo (:mod:`hoopcast_features.elo`, resumed from ``features.elo_game``), the
+  least-squares ratings (:mod:`hoopcast_features.ls_rating`, resumed from the published team
+  rows) and the team SQL → ``features.team_game_features`` (one row per event and team);
 * ``player``: player-box features → ``features.player_game_features`` (per event and team);
 * ``game``: per-event rows → ``features.game_features`` (the trainer's and predictor's input).
 
@@ -36,6 +37,7 @@ from hoopcast_common.runs import RunContext
 
 from hoopcast_features import quality, sql
 from hoopcast_features.elo import EloState, run_elo
+from hoopcast_features.ls_rating import LS_RELATION, stage_ls_rating
 
 log = logging.getLogger(__name__)
 
@@ -319,9 +321,11 @@ def build(
                 UNION ALL BY NAME SELECT * FROM features.stage_elo_game"""
             )
             elo_view = "cur_elo_game"
+            with _phase(ctx, "ls_rating"):
+                ctx.count("ls_rating_games", stage_ls_rating(conn, plan.lo, plan.t0, plan.full))
             with _phase(ctx, "team_sql"):
                 conn.execute(sql.base_sql(plan.lo))
-                conn.execute(sql.team_sql(plan.lo, elo_view))
+                conn.execute(sql.team_sql(plan.lo, elo_view, LS_RELATION))
         elif layer == "player":
             with _phase(ctx, "player_sql"):
                 conn.execute(sql.player_sql(plan.lo, "cur_team_game_features"))

@@ -140,13 +140,15 @@ WINDOW pre AS (PARTITION BY team_id, season ORDER BY start_epoch, event_id
 """
 
 
-def team_sql(lo: int, elo: str) -> str:
+def team_sql(lo: int, elo: str, ls: str) -> str:
     """Team layer: pre-game team features into ``features.stage_team_game_features``.
 
     Raw ratings are exponentially weighted in-season means with a regressed previous-season
     prior; adjusted ratings correct each game for the opponent's pre-game rating and venue,
     in two passes (the second pass uses the opponents' adjusted ratings). ``elo`` names the
-    relation holding every game's pre-game Elo ratings (``features.elo_game`` layout).
+    relation holding every game's pre-game Elo ratings (``features.elo_game`` layout), ``ls``
+    the relation of pre-game least-squares ratings (event_id, team_id, ls_rating; see
+    :mod:`hoopcast_features.ls_rating`).
     """
     names = list(_GAME_VALUES)
     prior_cols = ",\n".join(
@@ -220,15 +222,16 @@ WITH opp AS (
     LEFT JOIN ta o ON o.event_id = a.event_id AND o.team_id = a.opp_id
     LEFT JOIN {elo} e ON e.event_id = a.event_id
 ), x AS (
-    SELECT ta.*, opp.elo, opp.opp_elo, opp.opp_adj_net,
+    SELECT ta.*, opp.elo, opp.opp_elo, opp.opp_adj_net, lsr.ls_rating,
         CASE WHEN ta.final THEN opp.opp_elo END AS g_opp_elo,
         CASE WHEN ta.final THEN opp.opp_adj_net END AS g_opp_adj_net
     FROM ta JOIN opp USING (event_id, team_id)
+    LEFT JOIN {ls} lsr ON lsr.event_id = ta.event_id AND lsr.team_id = ta.team_id
 ), feat AS (
 SELECT event_id, team_id, opp_id AS opponent_id, season, game_date, start_epoch,
     CASE WHEN venue = 1 THEN 'home' WHEN venue = -1 THEN 'away' ELSE 'neutral' END AS venue,
     is_home_side, final,
-    elo AS f_elo,
+    elo AS f_elo, ls_rating AS f_ls_rating,
     pre_off_rtg AS f_off_rtg, pre_def_rtg AS f_def_rtg, pre_off_rtg - pre_def_rtg AS f_net_rtg,
     pre_adj_off AS f_adj_off, pre_adj_def AS f_adj_def, pre_adj_off - pre_adj_def AS f_adj_net,
     pre_pace AS f_pace, pre_margin AS f_margin, pre_win AS f_win_pct,
@@ -331,6 +334,7 @@ WHERE t.season >= {lo}
 
 TEAM_FEATURES = (
     "elo",
+    "ls_rating",
     "off_rtg",
     "def_rtg",
     "net_rtg",
@@ -359,6 +363,7 @@ TEAM_FEATURES = (
 
 DIFF_FEATURES = (
     "elo",
+    "ls_rating",
     "adj_off",
     "adj_def",
     "adj_net",
