@@ -10,7 +10,7 @@ served verbatim; everything else is reconstructed from the results file (see
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from hoopcast_common.dates import season_of
 
@@ -142,6 +142,19 @@ def team_document(team: Team, data: ReplayData, now: dt.date) -> dict[str, Any]:
     return {"team": body}
 
 
+def _team_look(team: Team) -> dict[str, Any]:
+    """``color``, ``alternateColor`` and ``logo`` of a scoreboard or box-score team block, each
+    only when the team data has it (ESPN leaves them out for teams without a look)."""
+    look: dict[str, Any] = {}
+    if team.color:
+        look["color"] = team.color
+    if team.alternate_color:
+        look["alternateColor"] = team.alternate_color
+    if team.logo:
+        look["logo"] = team.logo
+    return look
+
+
 def competitor_team(team: Team) -> dict[str, Any]:
     """``competitors[].team`` of a scoreboard event (keys as in the recording)."""
     body: dict[str, Any] = {
@@ -154,13 +167,8 @@ def competitor_team(team: Team) -> dict[str, Any]:
         "shortDisplayName": team.short_display_name,
         "isActive": True,
         "links": team_links(team),
+        **_team_look(team),
     }
-    if team.color:
-        body["color"] = team.color
-    if team.alternate_color:
-        body["alternateColor"] = team.alternate_color
-    if team.logo:
-        body["logo"] = team.logo
     if team.conference_id:
         body["conferenceId"] = team.conference_id
     return body
@@ -233,45 +241,9 @@ def _season_block(game: Game) -> dict[str, Any]:
 
 def scoreboard_event(game: Game, data: ReplayData, now: dt.date) -> dict[str, Any]:
     """One reconstructed scoreboard ``events[]`` object (shape of the recording's event)."""
-    final = game.date <= now
     home, away = data.teams[game.home_id], data.teams[game.away_id]
     status = status_of(game, now)
     when = iso_minute(game.start_utc)
-    competitors = []
-    for order, (side, team, score, other) in enumerate(
-        (
-            ("home", home, game.home_score, game.away_score),
-            ("away", away, game.away_score, game.home_score),
-        )
-    ):
-        wins, losses = game.records[side]
-        if final:
-            wins, losses = (wins + 1, losses) if score > other else (wins, losses + 1)
-        else:
-            wins, losses = data.record_as_of(team.id, game.season, now)
-        competitor: dict[str, Any] = {
-            "id": team.id,
-            "uid": f"s:40~l:41~t:{team.id}",
-            "type": "team",
-            "order": order,
-            "homeAway": side,
-        }
-        if final:
-            competitor["winner"] = score > other
-        competitor["team"] = competitor_team(team)
-        if final:
-            competitor["score"] = str(score)
-        competitor["curatedRank"] = {"current": 99}
-        if team.is_d1:
-            competitor["records"] = [
-                {
-                    "name": "overall",
-                    "abbreviation": "Game",
-                    "type": "total",
-                    "summary": f"{wins}-{losses}",
-                }
-            ]
-        competitors.append(competitor)
     comp: dict[str, Any] = {
         "id": game.event_id,
         "uid": f"s:40~l:41~e:{game.event_id}~c:{game.event_id}",
@@ -282,7 +254,7 @@ def scoreboard_event(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
         "conferenceCompetition": game.conference_competition,
         "playByPlayAvailable": False,
         "recent": False,
-        "competitors": competitors,
+        "competitors": competitors(game, data, now, "scoreboard"),
         "notes": [],
         "status": status,
         "format": {"regulation": {"periods": 2}},
@@ -439,7 +411,7 @@ def box_statistics(line: BoxLine) -> list[dict[str, Any]]:
 
 
 def _summary_team(team: Team) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    return {
         "id": team.id,
         "uid": f"s:40~l:41~t:{team.id}",
         "slug": team.slug,
@@ -448,14 +420,78 @@ def _summary_team(team: Team) -> dict[str, Any]:
         "abbreviation": team.abbreviation,
         "displayName": team.display_name,
         "shortDisplayName": team.short_display_name,
+        **_team_look(team),
     }
-    if team.color:
-        body["color"] = team.color
-    if team.alternate_color:
-        body["alternateColor"] = team.alternate_color
-    if team.logo:
-        body["logo"] = team.logo
-    return body
+
+
+def _header_team(team: Team) -> dict[str, Any]:
+    """``header.competitions[0].competitors[].team`` of a summary (keys as in the recording)."""
+    return {
+        "id": team.id,
+        "uid": f"s:40~l:41~t:{team.id}",
+        "location": team.location,
+        "name": team.name,
+        "nickname": team.nickname,
+        "abbreviation": team.abbreviation,
+        "displayName": team.display_name,
+        "color": team.color or "000000",
+        "alternateColor": team.alternate_color or "ffffff",
+        "logos": team_logos(team),
+        "links": team_links(team),
+    }
+
+
+def competitors(
+    game: Game, data: ReplayData, now: dt.date, document: Literal["scoreboard", "summary"]
+) -> list[dict[str, Any]]:
+    """``competitions[0].competitors[]`` of a scoreboard event or a summary header, home first.
+
+    Both: ``id``, ``uid``, ``order`` (home 0, away 1), ``homeAway``, ``team``, and when the
+    game is final under the replay clock ``now`` ``winner`` and ``score`` (a string); D1 teams
+    get their win-loss record after this game when final, else as of ``now``
+    (:meth:`~.data.ReplayData.record_as_of`). Scoreboard only: ``type``, ``team`` =
+    :func:`competitor_team`, ``curatedRank`` (99 = unranked) and
+    ``records[{name, abbreviation, type, summary}]``. Summary only: the header ``team``,
+    ``record[{type, summary, displayValue}]`` and ``possession``. Key order as recorded.
+    """
+    final = game.date <= now
+    scoreboard = document == "scoreboard"
+    sides = (
+        ("home", data.teams[game.home_id], game.home_score, game.away_score),
+        ("away", data.teams[game.away_id], game.away_score, game.home_score),
+    )
+    result = []
+    for order, (side, team, score, other) in enumerate(sides):
+        wins, losses = game.records[side]
+        if final:
+            wins, losses = (wins + 1, losses) if score > other else (wins, losses + 1)
+        else:
+            wins, losses = data.record_as_of(team.id, game.season, now)
+        record = f"{wins}-{losses}"
+        competitor: dict[str, Any] = {"id": team.id, "uid": f"s:40~l:41~t:{team.id}"}
+        if scoreboard:
+            competitor["type"] = "team"
+        competitor["order"] = order
+        competitor["homeAway"] = side
+        if final:
+            competitor["winner"] = score > other
+        competitor["team"] = competitor_team(team) if scoreboard else _header_team(team)
+        if final:
+            competitor["score"] = str(score)
+        if scoreboard:
+            competitor["curatedRank"] = {"current": 99}
+            if team.is_d1:
+                competitor["records"] = [
+                    {"name": "overall", "abbreviation": "Game", "type": "total", "summary": record}
+                ]
+        else:
+            if team.is_d1:
+                competitor["record"] = [
+                    {"type": "total", "summary": record, "displayValue": record}
+                ]
+            competitor["possession"] = False
+        result.append(competitor)
+    return result
 
 
 def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, Any]:
@@ -465,50 +501,9 @@ def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
     an empty list when final without one, and no ``statistics`` key when scheduled."""
     final = game.date <= now
     status = status_of(game, now)
-    home, away = data.teams[game.home_id], data.teams[game.away_id]
-    header_competitors = []
     box_teams = []
-    for order, (side, team, score, other) in enumerate(
-        (
-            ("home", home, game.home_score, game.away_score),
-            ("away", away, game.away_score, game.home_score),
-        )
-    ):
-        wins, losses = game.records[side]
-        if final:
-            wins, losses = (wins + 1, losses) if score > other else (wins, losses + 1)
-        else:
-            wins, losses = data.record_as_of(team.id, game.season, now)
-        competitor: dict[str, Any] = {
-            "id": team.id,
-            "uid": f"s:40~l:41~t:{team.id}",
-            "order": order,
-            "homeAway": side,
-        }
-        if final:
-            competitor["winner"] = score > other
-        competitor["team"] = {
-            "id": team.id,
-            "uid": f"s:40~l:41~t:{team.id}",
-            "location": team.location,
-            "name": team.name,
-            "nickname": team.nickname,
-            "abbreviation": team.abbreviation,
-            "displayName": team.display_name,
-            "color": team.color or "000000",
-            "alternateColor": team.alternate_color or "ffffff",
-            "logos": team_logos(team),
-            "links": team_links(team),
-        }
-        if final:
-            competitor["score"] = str(score)
-        if team.is_d1:
-            competitor["record"] = [
-                {"type": "total", "summary": f"{wins}-{losses}", "displayValue": f"{wins}-{losses}"}
-            ]
-        competitor["possession"] = False
-        header_competitors.append(competitor)
-        box_team: dict[str, Any] = {"team": _summary_team(team)}
+    for side, team_id in (("away", game.away_id), ("home", game.home_id)):  # ESPN: away first
+        box_team: dict[str, Any] = {"team": _summary_team(data.teams[team_id])}
         if final:
             box_team["statistics"] = (
                 box_statistics(BoxLine.unpack(game.box[side])) if game.box else []
@@ -516,7 +511,6 @@ def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
         box_team["displayOrder"] = 2 if side == "home" else 1
         box_team["homeAway"] = side
         box_teams.append(box_team)
-    box_teams.reverse()  # ESPN lists the away team first
     when = iso_minute(game.start_utc)
     header = {
         "id": game.event_id,
@@ -541,7 +535,7 @@ def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
                 "wallclockAvailable": False,
                 "boxscoreSource": "full" if final and game.box else "none",
                 "playByPlaySource": "none",
-                "competitors": header_competitors,
+                "competitors": competitors(game, data, now, "summary"),
                 "status": {"type": status["type"]},
             }
         ],
