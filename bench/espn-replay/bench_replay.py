@@ -21,17 +21,14 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
+from hoopcast_espn_replay.server import replay_process
 
 API = "/apis/site/v2/sports/basketball/mens-college-basketball"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -40,12 +37,6 @@ def _cpu_seconds(pid: int) -> float:
     import os
 
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _collect(base: str, season: int, concurrency: int) -> dict[str, float]:
@@ -95,37 +86,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--now", default="2026-02-07")
     args = parser.parse_args()
-    exe = str(Path(sys.executable).with_name("hoopcast-espn-replay"))
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [exe, "--port", str(port), "--now", args.now, "--host", "127.0.0.1"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        while True:
-            try:
-                if httpx.get(f"{base}/__replay/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise SystemExit(f"replay server exited {proc.returncode}")
-            time.sleep(0.05)
+    with replay_process(dt.date.fromisoformat(args.now)) as server:
         startup = time.perf_counter() - t0
+        base, pid = server.base_url, server.process.pid
         stats = httpx.get(f"{base}/__replay/stats").json()
-        cpu0 = _cpu_seconds(proc.pid)
+        cpu0 = _cpu_seconds(pid)
         figures = asyncio.run(_collect(base, args.season, args.concurrency))
-        figures["server_cpu_s"] = round(_cpu_seconds(proc.pid) - cpu0, 2)
+        figures["server_cpu_s"] = round(_cpu_seconds(pid) - cpu0, 2)
         figures["server_cpu_ms_per_request"] = round(
             1000 * figures["server_cpu_s"] / figures["requests"], 3
         )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     print(
         json.dumps(
             {

@@ -25,7 +25,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,50 +35,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
+from hoopcast_espn_replay.server import replay_process
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 FIRST, LAST = dt.date(2024, 11, 4), dt.date(2025, 4, 8)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def replay(now: dt.date, faults: float = 0.0, seed: int = 7) -> Iterator[str]:
-    """A replay server subprocess; yields its base URL once healthy."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(BIN / "hoopcast-espn-replay"),
-            "--port", str(port), "--now", now.isoformat(),
-            "--faults", str(faults), "--seed", str(seed), "--fault-delay", "5",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "HOOPCAST_LOG_LEVEL": "WARNING"},
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/__replay/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"replay server did not start (exit {proc.poll()})")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    """A replay server subprocess (5 s delay faults); yields its base URL once healthy."""
+    args = ("--faults", str(faults), "--seed", str(seed), "--fault-delay", "5")
+    env = {**os.environ, "HOOPCAST_LOG_LEVEL": "WARNING"}
+    with replay_process(now, *args, env=env) as server:
+        yield server.base_url
 
 
 def ingest(db: Path, url: str, *args: str) -> tuple[dict[str, Any], float, int]:

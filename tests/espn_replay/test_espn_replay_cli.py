@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from hoopcast_espn_replay.server import replay_process
 from replay_helpers import API, ROOT
 
 EXE = str(Path(sys.executable).with_name("hoopcast-espn-replay"))
@@ -35,33 +35,9 @@ def test_bad_fault_rate_and_missing_results_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2 and str(missing) in proc.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_ids_stable_across_restarts(replay_server: str) -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [EXE, "--port", str(port), "--now", "2025-01-20", "--host", "127.0.0.1"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/__replay/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "CLI server did not start"
-            time.sleep(0.2)
+    with replay_process(dt.date(2025, 1, 20), stderr=subprocess.PIPE) as server:
+        base = server.base_url
         for day in ("20150110", "20250111", "20250125", "20241104"):
             params = {"dates": day, "groups": "50", "limit": "500"}
             a = httpx.get(f"{base}{API}/scoreboard", params=params).json()["events"]
@@ -70,6 +46,3 @@ def test_ids_stable_across_restarts(replay_server: str) -> None:
             teams_a = [c["id"] for e in a for c in e["competitions"][0]["competitors"]]
             teams_b = [c["id"] for e in b for c in e["competitions"][0]["competitors"]]
             assert teams_a == teams_b
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
