@@ -65,12 +65,12 @@ def test_feature_calculation(tmp_path: Path, features_cli, query) -> None:
     p1 = 1 / (1 + 10 ** (-85 / 400))  # = 0.619941
     assert abs(p1 - 0.619941) < 1e-6
     mult1 = (9 + 3) ** 0.8 / (7.5 + 0.006 * 85)  # Xavier won by 9: 7.300372 / 8.01 = 0.911407
-    # K = 35, doubled at a team's first game of the season (early-season boost 1, half-life 8)
-    xavier_after_1 = 1500 + 35 * 2 * mult1 * (1 - p1)  # → 1524.25
-    assert abs(xavier_after_1 - 1524.25) < 0.01
-    k_game2 = 35 * (1 + 0.5 ** (1 / 8))  # Xavier's second game: boost decayed by 2^(-1/8)
-    assert abs(k_game2 - 67.09) < 0.01
-    # game 2: Xavier 1515.59 vs new IU Indy 1500
+    # K = 28, tripled at a team's first game of the season (early-season boost 2, half-life 5)
+    xavier_after_1 = 1500 + 28 * 3 * mult1 * (1 - p1)  # → 1529.10
+    assert abs(xavier_after_1 - 1529.10) < 0.01
+    k_game2 = 28 * (1 + 2 * 0.5 ** (1 / 5))  # Xavier's second game: boost decayed by 2^(-1/5)
+    assert abs(k_game2 - 76.75) < 0.01
+    # game 2: Xavier 1529.10 vs new IU Indy 1500
     diff2 = xavier_after_1 + 85 - 1500
     p2 = 1 / (1 + 10 ** (-diff2 / 400))
     elo = {
