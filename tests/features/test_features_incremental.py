@@ -91,6 +91,8 @@ def test_incremental_days_equal_full_refresh(
         assert team["full"] is False and team["from_season"] == 2025  # 2024 rows kept
         assert team["changed_games"] > 0
         assert summary["counts"]["elo_games"] < summary["counts"]["game_rows_staged"]
+        # least-squares ratings resumed too: only the days from the first changed game solved
+        assert 0 < summary["counts"]["ls_rating_games"] < summary["counts"]["game_rows_staged"]
 
     full = tmp_path / "full.duckdb"
     shutil.copyfile(warehouse_db, full)

@@ -1,4 +1,4 @@
-"""Elo ratings: the one feature computed in Python instead of SQL.
+"""Elo ratings: one of the two features computed in Python instead of SQL (with ls_rating).
 
 Why not SQL: Elo is a sequential recurrence. A game's update depends on both teams' ratings
 *after every earlier game*, and those ratings depend on their opponents' histories in turn, so
