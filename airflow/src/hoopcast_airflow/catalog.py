@@ -13,8 +13,9 @@ subcommands listed in ``docs/TEAM_NOTES.md``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from airflow.sdk import Asset
 
@@ -146,73 +147,115 @@ TRAINING_WINDOW: tuple[tuple[str, str], ...] = (
     ("validate_to", "--validate-to"),
 )
 
-DATA_COLLECTION = DagSpec(
-    dag_id="data_collection",
-    description="Collect ESPN teams, scoreboards, rosters and box scores into core tables",
-    schedule=Schedule(cron="0 4 * * *"),
-    tasks=(
-        TaskSpec("collect_teams", "ingestion", ("teams",)),
-        TaskSpec("collect_games", "ingestion", ("games",), date_range=True),
-        TaskSpec("collect_players", "ingestion", ("players",)),
-        TaskSpec("collect_stats", "ingestion", ("stats",)),
-        TaskSpec("data_quality", "ingestion", ("check",), outlets=("core_data",)),
-    ),
+
+class _TaskOptions(TypedDict, total=False):
+    """Optional :class:`TaskSpec` fields of a stage task (see its attributes)."""
+
+    date_range: bool
+    param_options: tuple[tuple[str, str], ...]
+    outlets: tuple[str, ...]
+    trigger_rule: str
+
+
+_Task = Callable[[Service], TaskSpec]
+"""A task of a stage DAG before it is given the DAG's service (see :func:`_stage_dag`)."""
+
+
+def _stage(task_id: str, *command: str, **options: Unpack[_TaskOptions]) -> _Task:
+    """A stage task: ``task_id`` runs the CLI subcommand ``command`` of the DAG's service."""
+    return lambda service: TaskSpec(task_id, service, command, **options)
+
+
+def _check(task_id: str, sensor: SensorKind) -> _Task:
+    """A check task: ``task_id`` is a ``sensor`` on the warehouse data of the DAG's service."""
+    return lambda service: TaskSpec(task_id, service, sensor=sensor)
+
+
+def _stage_dag(
+    dag_id: str,
+    service: Service,
+    description: str,
+    schedule: Schedule,
+    *tasks: _Task,
+    max_active_tasks: int,
+    timeout: dt.timedelta,
+    retries: int,
+) -> DagSpec:
+    """The :class:`DagSpec` of one stage: every task runs or checks ``service``.
+
+    The DAG is tagged ``hoopcast`` and ``service``; ``tasks`` are in chain order.
+    """
+    return DagSpec(
+        dag_id=dag_id,
+        description=description,
+        schedule=schedule,
+        tasks=tuple(task(service) for task in tasks),
+        max_active_tasks=max_active_tasks,
+        timeout=timeout,
+        retries=retries,
+        tags=("hoopcast", service),
+    )
+
+
+DATA_COLLECTION = _stage_dag(
+    "data_collection",
+    "ingestion",
+    "Collect ESPN teams, scoreboards, rosters and box scores into core tables",
+    Schedule(cron="0 4 * * *"),
+    _stage("collect_teams", "teams"),
+    _stage("collect_games", "games", date_range=True),
+    _stage("collect_players", "players"),
+    _stage("collect_stats", "stats"),
+    _stage("data_quality", "check", outlets=("core_data",)),
     max_active_tasks=4,
     timeout=dt.timedelta(hours=2),
     retries=3,
-    tags=("hoopcast", "ingestion"),
 )
 
-FEATURE_ENGINEERING = DagSpec(
-    dag_id="feature_engineering",
-    description="Point-in-time team, player and game features after new collected data",
-    schedule=Schedule(cron="0 6 * * *", assets=("core_data",)),
-    tasks=(
-        TaskSpec("check_new_data", "features", sensor="new_finished_games"),
-        TaskSpec("team_features", "features", ("build", "--layer", "team")),
-        TaskSpec("player_features", "features", ("build", "--layer", "player")),
-        TaskSpec("game_features", "features", ("build", "--layer", "game")),
-        TaskSpec("feature_quality", "features", ("check",), outlets=("features",)),
-    ),
+FEATURE_ENGINEERING = _stage_dag(
+    "feature_engineering",
+    "features",
+    "Point-in-time team, player and game features after new collected data",
+    Schedule(cron="0 6 * * *", assets=("core_data",)),
+    _check("check_new_data", "new_finished_games"),
+    _stage("team_features", "build", "--layer", "team"),
+    _stage("player_features", "build", "--layer", "player"),
+    _stage("game_features", "build", "--layer", "game"),
+    _stage("feature_quality", "check", outlets=("features",)),
     max_active_tasks=2,
     timeout=dt.timedelta(hours=1),
     retries=2,
-    tags=("hoopcast", "features"),
 )
 
-MODEL_TRAINING = DagSpec(
-    dag_id="model_training",
-    description="Weekly LightGBM training, evaluation and registration behind the promotion gate",
-    schedule=Schedule(cron="0 2 * * 0"),
-    tasks=(
-        TaskSpec("check_features", "trainer", sensor="features_ready"),
-        TaskSpec("prepare_dataset", "trainer", ("dataset",), param_options=TRAINING_WINDOW),
-        TaskSpec("train_model", "trainer", ("fit",)),
-        TaskSpec("evaluate_model", "trainer", ("evaluate",)),
-        TaskSpec("register_model", "trainer", ("register",), outlets=("production_model",)),
-    ),
+MODEL_TRAINING = _stage_dag(
+    "model_training",
+    "trainer",
+    "Weekly LightGBM training, evaluation and registration behind the promotion gate",
+    Schedule(cron="0 2 * * 0"),
+    _check("check_features", "features_ready"),
+    _stage("prepare_dataset", "dataset", param_options=TRAINING_WINDOW),
+    _stage("train_model", "fit"),
+    _stage("evaluate_model", "evaluate"),
+    _stage("register_model", "register", outlets=("production_model",)),
     max_active_tasks=1,
     timeout=dt.timedelta(hours=4),
     retries=1,
-    tags=("hoopcast", "trainer"),
 )
 
-PREDICTION = DagSpec(
-    dag_id="prediction",
-    description="Daily predictions of upcoming games and accuracy of past predictions",
-    schedule=Schedule(cron="0 8 * * *", assets=("production_model",)),
-    tasks=(
-        TaskSpec("check_model", "predictor", sensor="production_model"),
-        TaskSpec("get_upcoming", "predictor", ("upcoming", "--days", "7")),
-        TaskSpec("generate_preds", "predictor", ("predict", "--days", "7", "--stage-only")),
-        TaskSpec("store_preds", "predictor", ("store",), outlets=("predictions",)),
-        # Past predictions are evaluated even when nothing is upcoming (upstream skipped).
-        TaskSpec("evaluate_preds", "predictor", ("evaluate",), trigger_rule="none_failed"),
-    ),
+PREDICTION = _stage_dag(
+    "prediction",
+    "predictor",
+    "Daily predictions of upcoming games and accuracy of past predictions",
+    Schedule(cron="0 8 * * *", assets=("production_model",)),
+    _check("check_model", "production_model"),
+    _stage("get_upcoming", "upcoming", "--days", "7"),
+    _stage("generate_preds", "predict", "--days", "7", "--stage-only"),
+    _stage("store_preds", "store", outlets=("predictions",)),
+    # Past predictions are evaluated even when nothing is upcoming (upstream skipped).
+    _stage("evaluate_preds", "evaluate", trigger_rule="none_failed"),
     max_active_tasks=1,
     timeout=dt.timedelta(minutes=30),
     retries=3,
-    tags=("hoopcast", "predictor"),
 )
 
 #: The four scheduled stage DAGs, in pipeline order.
