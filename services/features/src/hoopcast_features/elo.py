@@ -18,6 +18,8 @@ by Elo's own log-loss on the validation seasons 2022-23 and 2023-24, mean 0.5525
 * update ``R' = R ± K_team · M · (result - p)`` where the margin-of-victory multiplier is
   ``M = (|margin| + 3) ** 0.8 / (7.5 + 0.006 · elo_diff_winner)`` and ``elo_diff_winner`` is the
   winner's rating minus the loser's, including ``H`` (denominator floored at 2 for huge upsets);
+  FiveThirtyEight's constants, which the same validation kept (offsets 1–6, exponents 0.6–0.9,
+  bases 6–9, slopes 0.003–0.01 were no better);
 * early in a season ratings move faster (rosters turn over between seasons): each team's
   ``K_team = K · (1 + B · 0.5 ** (g / h))`` with ``g`` its finished games this season so far,
   boost ``B`` and half-life ``h`` games (this addition is ours, fitted like the rest);
@@ -46,6 +48,15 @@ EARLY_SEASON_HALF_LIFE = 5.0
 """Games in which the early-season K boost halves (``h``)."""
 SEASON_REGRESSION = 0.1
 """Share of the distance to the class mean a rating loses between seasons."""
+MOV_OFFSET = 3.0
+"""Margin-of-victory multiplier: points added to the absolute margin."""
+MOV_EXPONENT = 0.8
+"""Margin-of-victory multiplier: exponent of the (offset) margin."""
+MOV_BASE = 7.5
+"""Margin-of-victory multiplier: denominator at an even Elo difference."""
+MOV_SLOPE = 0.006
+"""Margin-of-victory multiplier: denominator growth per Elo point of the winner's edge
+(damps the autocorrelation of favourites winning big)."""
 INIT_D1 = 1500.0
 """Start rating (and regression target) of a D1 team."""
 INIT_NON_D1 = 1100.0
@@ -117,6 +128,7 @@ def run_elo(
     played = state.games
     reg = SEASON_REGRESSION
     boost, half = EARLY_SEASON_BOOST, EARLY_SEASON_HALF_LIFE
+    mov_offset, mov_exp, mov_base, mov_slope = MOV_OFFSET, MOV_EXPONENT, MOV_BASE, MOV_SLOPE
     seasons = season.tolist()
     done = completed.tolist()
     margins = margin.tolist()
@@ -142,7 +154,7 @@ def run_elo(
             m = margins[i]
             result = 1.0 if m > 0 else 0.0
             winner_diff = diff if m > 0 else -diff
-            mult = (abs(m) + 3.0) ** 0.8 / max(7.5 + 0.006 * winner_diff, 2.0)
+            mult = (abs(m) + mov_offset) ** mov_exp / max(mov_base + mov_slope * winner_diff, 2.0)
             shift = mult * (result - p)
             rh += K_FACTOR * (1.0 + boost * 0.5 ** (gh / half)) * shift
             ra -= K_FACTOR * (1.0 + boost * 0.5 ** (ga / half)) * shift
