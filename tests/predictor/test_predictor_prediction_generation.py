@@ -141,3 +141,27 @@ def test_backtest_evaluate_and_report(featured_db: Path, tmp_path: Path) -> None
     summary = (out / "summary.txt").read_text()
     assert "v1" in summary and "backtest" in summary and str(d1_finals) in summary
     assert report.summary["files"]["calibration"] == str(out / "calibration.png")
+
+
+def test_backtest_days_window_and_exit_codes(featured_db: Path) -> None:
+    env = stage_env(featured_db)
+    # no model registered yet: the DAG's backtest_model task must skip (99), not fail
+    nothing = run_cli("hoopcast-predictor", ["backtest", "--days", "14", "--as-of", AS_OF], env)
+    assert nothing.code == 99, nothing.stderr[-2000:]
+    assert "no production model" in nothing.summary["error"]
+    both = ["backtest", "--days", "7", "--from", "2025-01-01", "--to", "2025-01-02"]
+    mixed = run_cli("hoopcast-predictor", [*both, "--as-of", AS_OF], env)
+    assert mixed.code == 2 and "not both" in mixed.summary["error"]
+    neither = run_cli("hoopcast-predictor", ["backtest", "--as-of", AS_OF], env)
+    assert neither.code == 2 and "--days" in neither.summary["error"]
+
+    train_version(featured_db, rounds=20, stage="production")
+    run = run_cli("hoopcast-predictor", ["backtest", "--days", "14", "--as-of", AS_OF], env)
+    assert run.code == 0, run.stderr[-3000:]
+    assert run.summary["window"] == ["2025-01-07", "2025-01-20"]  # (as-of − 14 days, as-of]
+    d1_finals = _query(
+        featured_db,
+        "SELECT count(*) FROM features.game_features WHERE is_d1_game AND completed "
+        "AND home_win IS NOT NULL AND game_date BETWEEN '2025-01-07' AND '2025-01-20'",
+    )[0][0]
+    assert run.summary["counts"]["predictions_stored"] == d1_finals > 100

@@ -3,8 +3,9 @@
 Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
 ``predict --days N`` (generate + store), the DAG steps ``upcoming --days N`` (exit 99 when no
 game is scheduled), ``predict --stage-only`` and ``store``, plus ``evaluate``,
-``backtest --from D1 --to D2 [--model VERSION]`` and ``report [--out DIR]``. Every command runs
-through :func:`hoopcast_common.runs.run_command` (exit codes 0/2/3/99, last stdout line = JSON).
+``backtest --from D1 --to D2 | --days N [--model VERSION]`` and ``report [--out DIR]``. Every
+command runs through :func:`hoopcast_common.runs.run_command` (exit codes 0/2/3/99, last stdout
+line = JSON).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hoopcast_common.db import connect, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
+from hoopcast_trainer import registry
 from hoopcast_trainer.config import model_dir
 from hoopcast_trainer.dataset import feature_columns, load_events
 
@@ -181,8 +183,14 @@ def evaluate_(as_of: AsOf = None) -> None:
 
 @app.command()
 def backtest(
-    from_: Annotated[str, typer.Option("--from", help="First game date YYYY-MM-DD")],
-    to: Annotated[str, typer.Option("--to", help="Last game date YYYY-MM-DD")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="First game date YYYY-MM-DD (with --to)")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last game date YYYY-MM-DD")] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", help="Instead of --from/--to: the games of (as-of − days, as-of]"),
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Model version (default: production)")
     ] = None,
@@ -191,14 +199,25 @@ def backtest(
     ] = False,
     as_of: AsOf = None,
 ) -> None:
-    """Predict every final game from --from to --to with point-in-time features; evaluate."""
+    """Predict every final game from --from to --to (or of the --days up to --as-of) with
+    point-in-time features and the production model (or --model); evaluate.
+
+    Exit 99 when the window has no final game, or when no model is given and there is no
+    production model yet (the prediction DAG's backtest_model task then skips).
+    """
 
     def body(ctx: RunContext, _settings: Settings, db: Path, models: Path) -> None:
-        start, end = parse_date(from_, "--from"), parse_date(to, "--to")
-        if end < start:
-            raise BadInputError(f"--to {end} is before --from {start}")
+        start, end = _backtest_window(from_, to, days, ctx.as_of)
+        ctx.extra["window"] = [start.isoformat(), end.isoformat()]
         conn = connect(db)
         try:
+            if model is None and not any(
+                e.stage == "production" for e in registry.active_models(conn)
+            ):
+                raise NothingToDoError(
+                    "no production model in ml.model_registry yet: nothing to backtest "
+                    "(pass --model VERSION for a candidate)"
+                )
             serving = predict.load_model_version(conn, models, model)
             games = load_events(
                 conn, feature_columns(conn), start=start, end=end, scheduled_only=False
@@ -225,6 +244,31 @@ def backtest(
         _evaluate(ctx, db)
 
     _execute("backtest", as_of, body)
+
+
+def _backtest_window(
+    from_: str | None, to: str | None, days: int | None, as_of: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """The backtest's game dates, first and last inclusive: ``--from``/``--to``, or
+    ``(as_of − days, as_of]`` for ``--days``.
+
+    Raises:
+        BadInputError: neither or both forms given, only one of --from/--to, --days < 1,
+            --to before --from, or a malformed date.
+    """
+    if days is not None:
+        if from_ is not None or to is not None:
+            raise BadInputError("backtest: give either --from/--to or --days, not both")
+        if days < 1:
+            raise BadInputError(f"--days {days}: must be at least 1")
+        assert as_of is not None
+        return as_of - dt.timedelta(days=days - 1), as_of
+    if from_ is None or to is None:
+        raise BadInputError("backtest: give --from and --to (game dates), or --days N")
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    if end < start:
+        raise BadInputError(f"--to {end} is before --from {start}")
+    return start, end
 
 
 @app.command("report")
