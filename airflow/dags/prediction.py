@@ -5,7 +5,10 @@ Schedule: daily at 08:00 UTC or when the asset ``hoopcast_production_model`` is 
 Tasks: check_model (sensor: a production model exists; skips otherwise) → get_upcoming
 (``upcoming --days 7``; skips on exit 99 when nothing is scheduled) → generate_preds
 (``predict --days 7 --stage-only``) → store_preds (``store``; updates the asset
-``hoopcast_predictions``) → evaluate_preds (``evaluate``; runs unless something failed).
+``hoopcast_predictions``) → evaluate_preds (``evaluate``) → backtest_model (``backtest --days
+28``: the production model on the last 28 days of final games; skips without one) →
+report_preds (``report``: calibration and rolling-accuracy PNGs and a text table under
+``/data/reports/<logical date>/``). The last three run unless something failed.
 Default args: 3 retries with exponential backoff, 30 min execution timeout, failure alert
 callback; stage tasks in pool ``hoopcast_duckdb``.
 """

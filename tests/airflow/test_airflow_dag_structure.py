@@ -35,6 +35,8 @@ CHAINS = {
         "generate_preds",
         "store_preds",
         "evaluate_preds",
+        "backtest_model",
+        "report_preds",
     ],
 }
 LIMITS = {  # max_active_tasks, execution timeout, retries
@@ -113,7 +115,14 @@ def test_stage_tasks_run_the_catalog_commands(dagbag) -> None:  # type: ignore[n
     )
     assert dags["model_training"].get_task("train_model").stage.command == ("fit",)
     assert dags["prediction"].get_task("store_preds").stage.command == ("store",)
-    assert dags["prediction"].get_task("evaluate_preds").trigger_rule == "none_failed"
+    for task_id in ("evaluate_preds", "backtest_model", "report_preds"):
+        assert dags["prediction"].get_task(task_id).trigger_rule == "none_failed", task_id
+    assert dags["prediction"].get_task("backtest_model").stage.command == (
+        "backtest",
+        "--days",
+        "28",
+    )
+    assert dags["prediction"].get_task("report_preds").stage.command == ("report",)
 
 
 def test_pipeline_chains_the_four_stages_then_summarises(dagbag) -> None:  # type: ignore[no-untyped-def]

@@ -253,6 +253,12 @@ PREDICTION = _stage_dag(
     _stage("store_preds", "store", outlets=("predictions",)),
     # Past predictions are evaluated even when nothing is upcoming (upstream skipped).
     _stage("evaluate_preds", "evaluate", trigger_rule="none_failed"),
+    # The production model re-scored on the last 28 days of final games (point-in-time
+    # features), so accuracy is tracked from the day a model is promoted; skips (exit 99)
+    # without a production model or final games.
+    _stage("backtest_model", "backtest", "--days", "28", trigger_rule="none_failed"),
+    # Calibration and rolling-accuracy PNGs + text table under /data/reports/<logical date>/.
+    _stage("report_preds", "report", trigger_rule="none_failed"),
     max_active_tasks=1,
     timeout=dt.timedelta(minutes=30),
     retries=3,
