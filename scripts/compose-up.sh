@@ -16,15 +16,32 @@ logs_pid=$!
 container="$("${compose[@]}" ps -q hoopcast-trigger)"
 code="$(docker wait "$container")"
 kill "$logs_pid" 2>/dev/null || true
+tag="${HOOPCAST_IMAGE_TAG:-latest}"
+# Where the predictions and the report are: counted in the warehouse on the volume (read-only,
+# the run is over) and the report folder copied out to var/compose/reports/ on this host.
+predictions="$(docker run --rm -v hoopcast-data:/data:ro --entrypoint python \
+  "hoopcast/predictor:${tag}" -c '
+import duckdb
+c = duckdb.connect("/data/hoopcast.duckdb", read_only=True)
+n, kinds = c.execute("SELECT count(*), string_agg(DISTINCT run_kind, \x27, \x27) FROM predictions.predictions").fetchone()
+print(f"{n} rows ({kinds})")' 2>/dev/null || echo "not readable")"
+rm -rf var/compose/reports && mkdir -p var/compose
+if docker run --rm --user 0 -v hoopcast-data:/data:ro -v "$PWD/var/compose:/out" --entrypoint sh \
+    "hoopcast/predictor:${tag}" -c "cp -r /data/reports /out/ && chown -R $(id -u):$(id -g) /out/reports" \
+    2>/dev/null; then
+  report="$(ls -d var/compose/reports/*/ 2>/dev/null | sort | tail -n 1)"
+  report="${report:+${report%/} (copied from /data/reports on the volume)}"
+fi
 port="${HOOPCAST_AIRFLOW_PORT:-8080}"
 password="$(docker run --rm -v hoopcast-airflow-secrets:/s --entrypoint cat \
-  "hoopcast/airflow:${HOOPCAST_IMAGE_TAG:-latest}" /s/admin_password 2>/dev/null || echo '?')"
+  "hoopcast/airflow:${tag}" /s/admin_password 2>/dev/null || echo '?')"
 cat >&2 <<MSG
 
 hoopcast_pipeline run: $([ "$code" = 0 ] && echo success || echo "FAILED (trigger exit $code)")
 Airflow UI:   http://localhost:${port}   user: ${HOOPCAST_AIRFLOW_ADMIN_USER:-admin}   password: ${password}
-Warehouse:    /data/hoopcast.duckdb on the Docker volume hoopcast-data (predictions in
-              predictions.predictions; reports under /data/reports)
+Warehouse:    /data/hoopcast.duckdb on the Docker volume hoopcast-data
+Predictions:  table predictions.predictions in that file: ${predictions}
+Report:       ${report:-none yet (written by prediction.report_preds once predictions have final results)}
 Stop:         make down   (removes containers and volumes)
 MSG
 exit "$code"

@@ -67,8 +67,7 @@ summary training hoopcast-trainer train
 summary prediction hoopcast-predictor predict --days "$PREDICT_DAYS"
 # Out-of-sample check of the production model on the last BACKTEST_DAYS before the logical date
 # (games the trainer held out for validation), so that the report has finished games to show.
-as_of="$(setting HOOPCAST_AS_OF)"; as_of="${as_of:-$(date -u +%F)}"
-summary backtest hoopcast-predictor backtest --from "$(date -u -d "${as_of} - ${BACKTEST_DAYS} days" +%F)" --to "$as_of"
+summary backtest hoopcast-predictor backtest --days "$BACKTEST_DAYS"
 summary evaluation hoopcast-predictor evaluate
 summary report hoopcast-predictor report
 report_summary="$LAST_SUMMARY"

@@ -185,15 +185,27 @@ def test_compose_up_runs_the_pipeline(deployment: Deployment) -> None:
     assert json.loads(trigger_logs.stdout.strip().splitlines()[-1])["state"] == "success"
 
     # Predictions in the warehouse on the data volume (read with the predictor image's duckdb).
+    # daily = the week after the logical date; backtest = prediction.backtest_model's 28 days.
     query = (
-        "import duckdb; c = duckdb.connect('/data/hoopcast.duckdb', read_only=True); "
-        "print(c.execute('select count(*) from predictions.predictions').fetchone()[0])"
+        "import duckdb, json; c = duckdb.connect('/data/hoopcast.duckdb', read_only=True); "
+        "print(json.dumps(dict(c.execute('select run_kind, count(*) from "
+        "predictions.predictions group by run_kind').fetchall())))"
     )
     out = run(
-        "docker", "run", "--rm", "-v", "hoopcast-data:/data", "--entrypoint", "python",
+        "docker", "run", "--rm", "-v", "hoopcast-data:/data:ro", "--entrypoint", "python",
         f"hoopcast/predictor:{TAG}", "-c", query,
     )  # fmt: skip
-    assert int(out.stdout.strip()) > 0
+    counts = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"predictions by run_kind: {counts}")
+    assert counts.get("daily", 0) > 0 and counts.get("backtest", 0) > 0, counts
+
+    # prediction.report_preds wrote the report of the logical date on the volume.
+    listing = run(
+        "docker", "run", "--rm", "-v", "hoopcast-data:/data:ro", "--entrypoint", "sh",
+        f"hoopcast/predictor:{TAG}", "-c", "ls /data/reports/*/",
+    )  # fmt: skip
+    for name in ("calibration.png", "rolling_accuracy.png", "summary.txt"):
+        assert name in listing.stdout.split(), listing.stdout
 
     # Every stage ran in its own container with a memory limit and a CPU cap.
     print(f"stage containers seen: {json.dumps(seen, indent=1)}")
