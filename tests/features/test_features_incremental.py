@@ -38,6 +38,30 @@ def _add_previous_season(db: Path, query) -> None:
     )
 
 
+def _add_old_games(db: Path, query) -> str:
+    """Three finals in season 2021 for a team with no 2024 game: its 2025 rows must still see
+    them through the cross-season windows (last five games), which reach back any number of
+    seasons — past the two seasons an incremental build reads for priors. Returns the team."""
+    team = query(
+        db,
+        """SELECT team_id FROM (SELECT home_team_id AS team_id, season FROM core.games
+                                UNION ALL SELECT away_team_id, season FROM core.games)
+           GROUP BY team_id HAVING bool_and(season = 2025) AND count(*) >= 5
+           ORDER BY team_id LIMIT 1""",
+    )[0][0]
+    query(
+        db,
+        f"""INSERT INTO core.games (event_id, season, season_type, game_date, start_time_utc,
+                status, status_state, completed, neutral_site, home_team_id, away_team_id,
+                home_score, away_score)
+            SELECT 'old-' || i, 2021, 2, DATE '2021-02-01' + i::INTEGER,
+                   (DATE '2021-02-01' + i::INTEGER)::TIMESTAMP + INTERVAL 24 HOUR,
+                   'STATUS_FINAL', 'post', true, false, '{team}', '99999991', 70 + i, 60
+            FROM range(3) t(i)""",
+    )
+    return str(team)
+
+
 def _unfinish_from(db: Path, day: str, query) -> None:
     query(db, "CREATE TABLE main.final_games AS SELECT * FROM core.games")
     query(db, "CREATE TABLE main.final_box AS SELECT * FROM core.team_game_stats")
@@ -79,6 +103,7 @@ def test_incremental_days_equal_full_refresh(
 ) -> None:
     _add_previous_season(warehouse_db, query)
     assert query(warehouse_db, "SELECT count(*) FROM core.games WHERE season = 2024")[0][0] > 1000
+    old_team = _add_old_games(warehouse_db, query)
     _unfinish_from(warehouse_db, "2025-01-15", query)
     code, summary, err = features_cli(warehouse_db, "build", "--as-of", "2025-01-14")
     assert code == 0, err
@@ -99,6 +124,14 @@ def test_incremental_days_equal_full_refresh(
     code, summary, err = features_cli(full, "build", "--full-refresh", "--as-of", "2025-01-20")
     assert code == 0, err
     assert summary["layers"]["game"]["full"] is True
+
+    # the old team's first 2025 game: its last-five mean is the 2021 games' (10, 11, 12 points)
+    first = query(
+        warehouse_db,
+        f"""SELECT f_margin_last5 FROM features.team_game_features
+            WHERE team_id = '{old_team}' AND season = 2025 ORDER BY start_epoch LIMIT 1""",
+    )
+    assert first == [(11.0,)]
 
     query(warehouse_db, f"ATTACH '{full}' AS full_db (READ_ONLY)")
     for table in TABLES:

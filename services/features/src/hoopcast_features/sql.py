@@ -10,7 +10,12 @@ is what makes every value point-in-time: a row sees only that team's *earlier fi
 Seasons ``lo - 2`` and ``lo - 1`` are read as well, because a season's priors come from the
 previous season's full-season values, whose opponent adjustment uses that season's pre-game
 ratings, whose priors come from the season before. Nothing reaches further back, so a build
-from ``lo`` gives exactly the rows a full refresh gives (tests/features check this).
+from ``lo`` gives exactly the rows a full refresh gives (tests/features check this). Each step
+keeps only the seasons later steps need (season ``lo - 2``: its season means; ``lo - 1``: its
+pre-game ratings and adjusted game values; the second adjustment pass and everything after it:
+``>= lo``); the two windows that look across seasons (last five games, rest days) are taken
+over every season (``t_cross``), because a team's previous games may lie any number of seasons
+back.
 
 Constants are documented in docs/guides/features.md.
 """
@@ -85,7 +90,10 @@ def _ew(value: str, prior: str | None, den: str = "sw_all") -> str:
 
 
 def base_sql(lo: int) -> str:
-    """``tg``: one row per (event, team) of seasons ≥ lo-2 with per-game values (NULL unless final).
+    """``tg``: one row per (event, team) of seasons ≥ lo-2 with per-game values (NULL unless final);
+    ``t_cross``: per (event, team) of seasons ≥ lo, the mean margin of the team's previous five
+    games (any season; non-final ones count as rows but not in the mean) and its rest days
+    (since its last finished game, capped at 30).
 
     Possessions per team = mean of both teams' ``FGA − ORB + TOV + 0.475·FTA`` (box score
     estimate, Kubatko et al. 2007), only when both box scores exist and it lies in [45, 110].
@@ -96,6 +104,33 @@ def base_sql(lo: int) -> str:
         for name, expr in _GAME_VALUES.items()
     )
     return f"""
+-- the two features that look back across seasons (last five games, rest days), over every
+-- season: a team's previous games may lie any number of seasons back (non-D1 teams)
+CREATE OR REPLACE TEMP TABLE t_cross AS
+WITH g AS (
+    SELECT event_id, season, game_date, home_team_id, away_team_id,
+           coalesce(epoch(start_time_utc), epoch(game_date::TIMESTAMP) + 61200) AS start_epoch,
+           coalesce(completed AND status = 'STATUS_FINAL' AND home_score IS NOT NULL
+                    AND away_score IS NOT NULL AND home_score <> away_score, false) AS final,
+           home_score - away_score AS margin
+    FROM core.games
+), s AS (
+    SELECT event_id, season, game_date, start_epoch, final, home_team_id AS team_id,
+           CASE WHEN final THEN margin END AS g_margin FROM g
+    UNION ALL
+    SELECT event_id, season, game_date, start_epoch, final, away_team_id,
+           CASE WHEN final THEN -margin END FROM g
+)
+SELECT event_id, team_id,
+    avg(g_margin) OVER (PARTITION BY team_id ORDER BY start_epoch, event_id
+                        ROWS BETWEEN 5 PRECEDING AND 1 PRECEDING) AS pre_margin_last5,
+    least(date_diff('day', last_value(CASE WHEN final THEN game_date END IGNORE NULLS) OVER (
+        PARTITION BY team_id ORDER BY start_epoch, event_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), game_date), 30)::DOUBLE
+        AS pre_rest_days
+FROM s
+QUALIFY season >= {lo};
+
 CREATE OR REPLACE TEMP TABLE tg AS
 WITH g AS (
     SELECT event_id, season, game_date, coalesce(season_type, 2) AS season_type,
@@ -183,7 +218,8 @@ WITH prior_raw AS (
     FROM tg WHERE final GROUP BY team_id, season HAVING count(*) >= 5
 )
 SELECT tg.*, {raw_pre}
-FROM tg LEFT JOIN prior_raw p USING (team_id, season);
+FROM tg LEFT JOIN prior_raw p USING (team_id, season)
+WHERE tg.season >= {lo - 1};
 
 CREATE OR REPLACE TEMP TABLE a1 AS
 {adjust("tr", "pre_off_rtg", "pre_def_rtg")};
@@ -198,7 +234,8 @@ WITH prior_adj AS (
 SELECT a1.* EXCLUDE (ga_off, ga_def), p.p_adj_off, p.p_adj_def,
     {_ew("ga_off", "p.p_adj_off")} AS adj1_off,
     {_ew("ga_def", "p.p_adj_def")} AS adj1_def
-FROM a1 LEFT JOIN prior_adj p USING (team_id, season);
+FROM a1 LEFT JOIN prior_adj p USING (team_id, season)
+WHERE a1.season >= {lo};
 
 CREATE OR REPLACE TEMP TABLE a2 AS
 {adjust("r1", "adj1_off", "adj1_def", ", a.p_adj_off, a.p_adj_def")};
@@ -220,13 +257,15 @@ WITH opp AS (
         CASE WHEN a.is_home_side THEN e.home_elo_pre ELSE e.away_elo_pre END AS elo
     FROM ta a
     LEFT JOIN ta o ON o.event_id = a.event_id AND o.team_id = a.opp_id
-    LEFT JOIN {elo} e ON e.event_id = a.event_id
+    LEFT JOIN {elo} e ON e.event_id = a.event_id AND e.season >= {lo}
 ), x AS (
-    SELECT ta.*, opp.elo, opp.opp_elo, opp.opp_adj_net, lsr.ls_rating,
+    SELECT ta.*, opp.elo, opp.opp_elo, opp.opp_adj_net, lsr.ls_rating, xs.pre_margin_last5,
+        xs.pre_rest_days,
         CASE WHEN ta.final THEN opp.opp_elo END AS g_opp_elo,
         CASE WHEN ta.final THEN opp.opp_adj_net END AS g_opp_adj_net
     FROM ta JOIN opp USING (event_id, team_id)
     LEFT JOIN {ls} lsr ON lsr.event_id = ta.event_id AND lsr.team_id = ta.team_id
+    LEFT JOIN t_cross xs ON xs.event_id = ta.event_id AND xs.team_id = ta.team_id
 ), feat AS (
 SELECT event_id, team_id, opp_id AS opponent_id, season, game_date, start_epoch,
     CASE WHEN venue = 1 THEN 'home' WHEN venue = -1 THEN 'away' ELSE 'neutral' END AS venue,
@@ -240,14 +279,10 @@ SELECT event_id, team_id, opp_id AS opponent_id, season, game_date, start_epoch,
     pre_ft_rate AS f_ft_rate, pre_three_rate AS f_three_rate,
     avg(g_opp_elo) OVER w_season AS f_sos_elo,
     avg(g_opp_adj_net) OVER w_season AS f_sos_adj_net,
-    avg(g_margin) OVER (PARTITION BY team_id ORDER BY start_epoch, event_id
-                        ROWS BETWEEN 5 PRECEDING AND 1 PRECEDING) AS f_margin_last5,
+    pre_margin_last5 AS f_margin_last5,
     coalesce(count(CASE WHEN final THEN 1 END) OVER w_season, 0)::DOUBLE AS f_games_played,
     coalesce(count(poss) OVER w_season, 0)::DOUBLE AS f_box_games,
-    least(date_diff('day', last_value(CASE WHEN final THEN game_date END IGNORE NULLS) OVER (
-        PARTITION BY team_id ORDER BY start_epoch, event_id
-        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), game_date), 30)::DOUBLE
-        AS f_rest_days
+    pre_rest_days AS f_rest_days
 FROM x
 WINDOW w_season AS (PARTITION BY team_id, season ORDER BY start_epoch, event_id
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
@@ -428,13 +463,15 @@ SELECT g.event_id, g.season, g.game_date, g.start_time_utc, g.home_team_id, g.aw
         AS f_exp_total,
     {cols}
 FROM core.games g
-JOIN {team} h ON h.event_id = g.event_id AND h.team_id = g.home_team_id
-JOIN {team} a ON a.event_id = g.event_id AND a.team_id = g.away_team_id
+-- `season >= lo` on every joined relation: pushed down into the views of published + staged
+-- rows, so an incremental build reads only the seasons it rebuilds
+JOIN {team} h ON h.event_id = g.event_id AND h.team_id = g.home_team_id AND h.season >= {lo}
+JOIN {team} a ON a.event_id = g.event_id AND a.team_id = g.away_team_id AND a.season >= {lo}
 LEFT JOIN {player} hp
-    ON hp.event_id = g.event_id AND hp.team_id = g.home_team_id
+    ON hp.event_id = g.event_id AND hp.team_id = g.home_team_id AND hp.season >= {lo}
 LEFT JOIN {player} ap
-    ON ap.event_id = g.event_id AND ap.team_id = g.away_team_id
-LEFT JOIN {elo} e ON e.event_id = g.event_id
+    ON ap.event_id = g.event_id AND ap.team_id = g.away_team_id AND ap.season >= {lo}
+LEFT JOIN {elo} e ON e.event_id = g.event_id AND e.season >= {lo}
 LEFT JOIN core.teams th ON th.team_id = g.home_team_id
 LEFT JOIN core.teams ta ON ta.team_id = g.away_team_id
 WHERE g.season >= {lo}
