@@ -11,7 +11,9 @@ Steps (each build runs the real CLI ``hoopcast-features`` as a subprocess, like 
    scores or box scores;
 3. ``build --full-refresh`` on it (timed);
 4. the day's real finals and box scores are put back and ``build`` runs again (timed): the
-   incremental path (Elo resumed from stored state, only the current season recomputed).
+   incremental path (Elo resumed from stored state, only the current season recomputed);
+5. a copy of the result is rebuilt with ``--full-refresh`` and compared table by table: the
+   incremental build must equal it (rows differing per table, 0 = identical).
 
 Prints wall seconds of each CLI process and the in-process ``duration_s`` of its run summary.
 The built warehouse stays at ``var/bench/features16.duckdb`` (read by probe_model.py).
@@ -49,6 +51,33 @@ def _cli(*args: str, expect: int = 0) -> tuple[float, dict[str, object]]:
     return wall, summary
 
 
+def _compare_with_full_refresh() -> dict[str, int]:
+    """Rebuild a copy of the incrementally built warehouse with ``--full-refresh`` and count the
+    rows of each feature table that are not in both (EXCEPT ALL both ways; 0 = identical)."""
+    full = WORK.with_name("features16_full.duckdb")
+    shutil.copyfile(WORK, full)
+    env = {**os.environ, "HOOPCAST_DB": str(full), "HOOPCAST_ENV": "local"}
+    exe = Path(sys.executable).with_name("hoopcast-features")
+    subprocess.run(
+        [str(exe), "build", "--full-refresh", "--as-of", DAY], env=env, check=True,
+        capture_output=True, cwd=ROOT,
+    )  # fmt: skip
+    conn = duckdb.connect(str(WORK), read_only=True)
+    conn.execute(f"ATTACH '{full}' AS full_db (READ_ONLY)")
+    differing: dict[str, int] = {}
+    for table in ("team_game_features", "player_game_features", "game_features", "elo_game"):
+        row = conn.execute(
+            f"""SELECT (SELECT count(*) FROM (SELECT * FROM features.{table}
+                                             EXCEPT ALL SELECT * FROM full_db.features.{table}))
+                     + (SELECT count(*) FROM (SELECT * FROM full_db.features.{table}
+                                             EXCEPT ALL SELECT * FROM features.{table}))"""
+        ).fetchone()
+        differing[table] = int(row[0]) if row else -1
+    conn.close()
+    full.unlink()
+    return differing
+
+
 def main() -> None:
     """Run the bench and print its figures."""
     if not CORE.exists():
@@ -82,6 +111,7 @@ def main() -> None:
     conn.close()
     wall_inc, inc = _cli("build", "--as-of", DAY)
     wall_none, none = _cli("build", "--as-of", DAY, expect=99)
+    differing = _compare_with_full_refresh()
 
     print(
         f"games in warehouse: {n_games[0] if n_games else 0}; new day {DAY}: "
@@ -96,6 +126,7 @@ def main() -> None:
         "(target <= 2 s)"
     )
     print(f"nothing new (exit 99):   {wall_none:6.2f} s wall, {none['duration_s']} s in-process")
+    print(f"incremental vs full refresh of the same data, rows differing per table: {differing}")
     print(f"phases full: {full.get('phase_s')}")
     print(f"phases incremental: {inc.get('phase_s')}")
     print(f"cpu count {os.cpu_count()}, load average {os.getloadavg()}")
