@@ -49,7 +49,7 @@ TABLES = {
     "game": "game_features",
 }
 """Layer → published table in schema ``features``."""
-_EPOCH = "coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)"
+_EPOCH = sql.START_EPOCH
 
 
 @contextmanager
@@ -187,9 +187,7 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
     games = conn.execute(
         f"""
         SELECT g.event_id, g.season, {_EPOCH} AS start_epoch, g.home_team_id, g.away_team_id,
-               coalesce(g.completed AND g.status = 'STATUS_FINAL' AND g.home_score IS NOT NULL
-                        AND g.away_score IS NOT NULL AND g.home_score <> g.away_score, false)
-                   AS final,
+               {sql.IS_FINAL} AS final,
                coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
                coalesce(g.neutral_site, false) AS neutral
         FROM core.games g WHERE {_EPOCH} >= ?

@@ -41,6 +41,8 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from hoopcast_features.sql import IS_FINAL, START_EPOCH
+
 HOME_COURT = 2.0
 """Home-court advantage ``H`` in points of margin (0 at neutral sites)."""
 MARGIN_CAP = 30.0
@@ -277,7 +279,7 @@ def run_ls_rating(
 LS_RELATION = "ls_rating_game"
 """Temp table :func:`stage_ls_rating` writes: (event_id, team_id, ls_rating) for seasons >= lo."""
 _DAY = "date_diff('day', DATE '1970-01-01', g.game_date)"
-_START = "coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)"
+_START = START_EPOCH
 
 
 def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: bool) -> int:
@@ -308,9 +310,7 @@ def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: b
     games = conn.execute(
         f"""
         SELECT g.event_id, g.season, {_DAY} AS day, g.home_team_id, g.away_team_id,
-               coalesce(g.completed AND g.status = 'STATUS_FINAL' AND g.home_score IS NOT NULL
-                        AND g.away_score IS NOT NULL AND g.home_score <> g.away_score, false)
-                   AS final,
+               {IS_FINAL} AS final,
                coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
                coalesce(g.neutral_site, false) AS neutral
         FROM core.games g WHERE g.season >= ?

@@ -41,6 +41,16 @@ UNRATED_OFF = 92.0
 UNRATED_DEF = 114.0
 """Defensive rating assumed for an opponent with no history yet (mostly non-D1)."""
 
+START_EPOCH = "coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)"
+"""SQL over ``core.games g``: the game's start in seconds since 1970 UTC — ESPN's start time,
+or the game date at 17:00 UTC when it is missing. Windows order a team's games by it."""
+IS_FINAL = (
+    "coalesce(g.completed AND g.status = 'STATUS_FINAL' AND g.home_score IS NOT NULL"
+    " AND g.away_score IS NOT NULL AND g.home_score <> g.away_score, false)"
+)
+"""SQL BOOLEAN over ``core.games g``: the game counts as final (completed, ESPN status
+``STATUS_FINAL``, both scores set and different); only final games feed any feature."""
+
 DIGITS = 9
 """Decimals features are rounded to: parallel window sums may differ in the last bits of a
 double between runs, and rounding makes incremental and full builds byte-identical."""
@@ -109,11 +119,9 @@ def base_sql(lo: int) -> str:
 CREATE OR REPLACE TEMP TABLE t_cross AS
 WITH g AS (
     SELECT event_id, season, game_date, home_team_id, away_team_id,
-           coalesce(epoch(start_time_utc), epoch(game_date::TIMESTAMP) + 61200) AS start_epoch,
-           coalesce(completed AND status = 'STATUS_FINAL' AND home_score IS NOT NULL
-                    AND away_score IS NOT NULL AND home_score <> away_score, false) AS final,
+           {START_EPOCH} AS start_epoch, {IS_FINAL} AS final,
            home_score - away_score AS margin
-    FROM core.games
+    FROM core.games g
 ), s AS (
     SELECT event_id, season, game_date, start_epoch, final, home_team_id AS team_id,
            CASE WHEN final THEN margin END AS g_margin FROM g
@@ -134,12 +142,10 @@ QUALIFY season >= {lo};
 CREATE OR REPLACE TEMP TABLE tg AS
 WITH g AS (
     SELECT event_id, season, game_date, coalesce(season_type, 2) AS season_type,
-           coalesce(epoch(start_time_utc), epoch(game_date::TIMESTAMP) + 61200) AS start_epoch,
-           coalesce(completed AND status = 'STATUS_FINAL' AND home_score IS NOT NULL
-                    AND away_score IS NOT NULL AND home_score <> away_score, false) AS final,
+           {START_EPOCH} AS start_epoch, {IS_FINAL} AS final,
            coalesce(neutral_site, false) AS neutral, home_team_id, away_team_id,
            home_score, away_score
-    FROM core.games WHERE season >= {lo - 2}
+    FROM core.games g WHERE season >= {lo - 2}
 ), s AS (
     SELECT event_id, season, game_date, season_type, start_epoch, final, home_team_id AS team_id,
            away_team_id AS opp_id, CASE WHEN neutral THEN 0 ELSE 1 END AS venue,
@@ -318,8 +324,7 @@ WITH pg AS (
     SELECT p.event_id, p.team_id, p.player_id, coalesce(p.minutes, 0) AS minutes,
            coalesce(p.points, 0) AS points,
            coalesce(p.minutes, 0) > 0 AND NOT coalesce(p.did_not_play, false) AS played,
-           g.season, coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)
-               AS start_epoch
+           g.season, {START_EPOCH} AS start_epoch
     FROM core.player_game_stats p JOIN core.games g USING (event_id)
     WHERE g.season >= {lo} AND g.completed
 ), tgames AS (
