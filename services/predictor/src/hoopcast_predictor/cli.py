@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
-from hoopcast_common.db import connect, transaction
+from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
@@ -115,9 +115,7 @@ def predict_(
                 ctx.extra["batch_id"] = ctx.run_id
                 ctx.count("predictions_staged", len(rows))
             else:
-                with transaction(conn):
-                    predict.store_rows(conn, rows)
-                    predict.verify_stored(conn, rows, run_kind="daily")
+                predict.store_predictions(conn, rows)
                 ctx.count("predictions_stored", len(rows))
         finally:
             conn.close()
@@ -233,9 +231,7 @@ def backtest(
                 run_kind="backtest",
                 predicted_at=dt.datetime.now(dt.UTC),
             )
-            with transaction(conn):
-                predict.store_rows(conn, rows)
-                predict.verify_stored(conn, rows, run_kind="backtest")
+            predict.store_predictions(conn, rows)
         finally:
             conn.close()
         ctx.count("games", len(games))

@@ -207,6 +207,26 @@ def verify_stored(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, run_ki
         )
 
 
+def _store_verified(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
+    """:func:`store_rows` then :func:`verify_stored` for each run kind of ``rows`` (call inside
+    a transaction)."""
+    n = store_rows(conn, rows)
+    for kind in rows["run_kind"].unique().tolist():
+        verify_stored(conn, rows[rows["run_kind"] == kind], run_kind=str(kind))
+    return n
+
+
+def store_predictions(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
+    """Upsert ``rows`` (:data:`PREDICTION_COLUMNS`) into ``predictions.predictions`` and verify
+    them, in one transaction; returns the rows written.
+
+    Raises:
+        BadInputError: verification failed (nothing is written).
+    """
+    with transaction(conn):
+        return _store_verified(conn, rows)
+
+
 def stage_rows(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, batch_id: str) -> int:
     """Write rows to ``predictions.staged_predictions`` under ``batch_id`` (idempotent)."""
     with transaction(conn):
@@ -251,11 +271,8 @@ def publish_batch(conn: duckdb.DuckDBPyConnection, batch_id: str | None) -> tupl
     ).df()
     if rows.empty:
         raise BadInputError(f"--batch-id {batch_id!r}: no staged predictions with this id")
-    run_kinds = rows["run_kind"].unique().tolist()
     with transaction(conn):
-        n = store_rows(conn, rows)
-        for kind in run_kinds:
-            verify_stored(conn, rows[rows["run_kind"] == kind], run_kind=str(kind))
+        n = _store_verified(conn, rows)
         conn.execute(
             "UPDATE predictions.staged_predictions SET stored_at = current_timestamp "
             "WHERE batch_id = ?",
