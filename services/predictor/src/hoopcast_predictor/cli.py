@@ -22,7 +22,6 @@ from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
-from hoopcast_trainer import registry
 from hoopcast_trainer.config import model_dir
 from hoopcast_trainer.dataset import feature_columns, load_events
 
@@ -209,13 +208,6 @@ def backtest(
         ctx.extra["window"] = [start.isoformat(), end.isoformat()]
         conn = connect(db)
         try:
-            if model is None and not any(
-                e.stage == "production" for e in registry.active_models(conn)
-            ):
-                raise NothingToDoError(
-                    "no production model in ml.model_registry yet: nothing to backtest "
-                    "(pass --model VERSION for a candidate)"
-                )
             serving = predict.load_model_version(conn, models, model)
             games = load_events(
                 conn, feature_columns(conn), start=start, end=end, scheduled_only=False

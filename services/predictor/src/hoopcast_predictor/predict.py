@@ -75,14 +75,16 @@ def load_model_version(
     """The model a backtest uses: ``version`` (of any model name) or the production model.
 
     Raises:
-        BadInputError: unknown version, no production model, or a corrupt artefact.
+        NothingToDoError: ``version`` None and no production model yet (nothing to backtest:
+            the prediction DAG's backtest_model task skips).
+        BadInputError: unknown version or a corrupt artefact.
     """
     if version is None:
         entries = [e for e in registry.active_models(conn) if e.stage == "production"]
         if not entries:
-            raise BadInputError(
-                "no production model in ml.model_registry: pass --model VERSION or run "
-                "`hoopcast-trainer train` first"
+            raise NothingToDoError(
+                "no production model in ml.model_registry yet: nothing to backtest (pass "
+                "--model VERSION for a candidate, or run `hoopcast-trainer train`)"
             )
         entry = entries[0]
     else:
