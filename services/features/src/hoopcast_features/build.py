@@ -49,7 +49,6 @@ TABLES = {
     "game": "game_features",
 }
 """Layer → published table in schema ``features``."""
-_EPOCH = sql.START_EPOCH
 
 
 @contextmanager
@@ -91,7 +90,7 @@ def snapshot_inputs(conn: duckdb.DuckDBPyConnection) -> None:
                 points)::HUGEINT) AS fp
             FROM core.player_game_stats GROUP BY event_id
         )
-        SELECT g.event_id, g.season, {_EPOCH} AS start_epoch,
+        SELECT g.event_id, g.season, {sql.START_EPOCH} AS start_epoch,
             hash(g.season, g.season_type, g.game_date, g.start_time_utc, g.status, g.completed,
                  g.neutral_site, g.conference_competition, g.home_team_id, g.away_team_id,
                  g.home_score, g.away_score, th.is_d1, ta.is_d1, tb.fp, pb.fp) AS fingerprint
@@ -186,11 +185,12 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
             state.games[team] = int(n_games)
     games = conn.execute(
         f"""
-        SELECT g.event_id, g.season, {_EPOCH} AS start_epoch, g.home_team_id, g.away_team_id,
+        SELECT g.event_id, g.season, {sql.START_EPOCH} AS start_epoch,
+               g.home_team_id, g.away_team_id,
                {sql.IS_FINAL} AS final,
                coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
                coalesce(g.neutral_site, false) AS neutral
-        FROM core.games g WHERE {_EPOCH} >= ?
+        FROM core.games g WHERE {sql.START_EPOCH} >= ?
         ORDER BY start_epoch, g.event_id
         """,
         [t0],

@@ -279,7 +279,6 @@ def run_ls_rating(
 LS_RELATION = "ls_rating_game"
 """Temp table :func:`stage_ls_rating` writes: (event_id, team_id, ls_rating) for seasons >= lo."""
 _DAY = "date_diff('day', DATE '1970-01-01', g.game_date)"
-_START = START_EPOCH
 
 
 def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: bool) -> int:
@@ -295,12 +294,12 @@ def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: b
     """
     resume: dict[int, int] = {}
     published = conn.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'features' "
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'features' "
         "AND table_name = 'team_game_features' AND column_name = 'f_ls_rating'"
     ).fetchone()
     if not full and published and published[0]:
         row = conn.execute(
-            f"SELECT min({_DAY}) FROM core.games g WHERE g.season = ? AND {_START} >= ?",
+            f"SELECT min({_DAY}) FROM core.games g WHERE g.season = ? AND {START_EPOCH} >= ?",
             [lo, t0],
         ).fetchone()
         first = int(t0 // 86400) - 1
@@ -314,7 +313,7 @@ def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: b
                coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
                coalesce(g.neutral_site, false) AS neutral
         FROM core.games g WHERE g.season >= ?
-        ORDER BY g.season, day, {_START}, g.event_id
+        ORDER BY g.season, day, {START_EPOCH}, g.event_id
         """,
         [lo - 1],
     ).fetchnumpy()
