@@ -43,6 +43,9 @@ def test_incremental_data_collection(
         db, "SELECT count(*) FROM core.games WHERE game_date > '2025-01-20' AND NOT completed"
     )[0][0]
     assert scheduled > 0
+    # Every scheduled game of the look-ahead had its summary fetched before tip-off (for its
+    # betting line), within the per-run bound.
+    assert first.summary["counts"]["pregame_summaries"] == min(scheduled, 200)
 
     # Same logical date again: only the look-ahead scoreboards change; nothing else is fetched
     # (teams and rosters are fresh, every final game's summary is stored).
@@ -50,6 +53,9 @@ def test_incremental_data_collection(
     assert second.code == 0, second.stderr[-2000:]
     assert second.summary["scoreboard_dates"] == ["2025-01-21", "2025-01-23", 3]
     # (retries are possible when the shared machine is slow: they are extra requests)
+    # No pre-game summary again: each was fetched today and none tips off within 24 hours
+    # of the game day's start (2025-01-20 00:00 US Eastern; the first are on 01-21).
+    assert second.summary["counts"]["pregame_summaries"] == 0
     assert second.summary["counts"]["requests"] - second.summary["counts"]["retries"] == 3
     assert second.summary["counts"].get("team_stats_stored", 0) == 0
     assert _counts(db) == after_first  # unchanged bodies only bump last_fetched_at
@@ -70,9 +76,17 @@ def test_incremental_data_collection(
         " AND completed AND home_score IS NOT NULL",
     )[0][0]
     assert finals_new > 0
-    # One /teams page (a new logical day), 5 scoreboards, one summary per newly final game.
+    # One /teams page (a new logical day), 5 scoreboards, one summary per newly final game,
+    # and the pre-game summaries of the games new in the look-ahead (01-24, 01-25): those of
+    # 01-23 were fetched today already and tip off more than 24 hours after 01-22 00:00.
     counts = third.summary["counts"]
-    assert counts["requests"] - counts["retries"] == 1 + 5 + finals_new
+    new_scheduled = query(
+        db,
+        "SELECT count(*) FROM core.games WHERE game_date IN ('2025-01-24', '2025-01-25')"
+        " AND NOT completed",
+    )[0][0]
+    assert counts["pregame_summaries"] == new_scheduled > 0
+    assert counts["requests"] - counts["retries"] == 1 + 5 + finals_new + new_scheduled
     assert third.summary["counts"]["team_stats_stored"] == 2 * finals_new
     total, distinct = query(db, "SELECT count(*), count(DISTINCT event_id) FROM core.games")[0]
     assert total == distinct

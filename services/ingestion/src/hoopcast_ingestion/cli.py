@@ -1,8 +1,10 @@
 """``hoopcast-ingestion``: stage 1 of hoopcast (ESPN → DuckDB).
 
-Subcommands (docs/TEAM_NOTES.md): ``collect [--from --to]`` (teams, scoreboards, rosters,
-summaries), the DAG's steps ``teams``, ``games [--from --to]``, ``players``, ``stats``, and
-``check`` (core data quality). Every command takes ``--as-of`` (default
+Subcommands: ``collect [--from --to]`` (teams, scoreboards, rosters, summaries, pre-game
+summaries), the DAG's steps ``teams``, ``games [--from --to]``, ``players``, ``stats`` (box
+scores and pre-game lines), ``lines`` (pre-game lines only), ``check`` (core data quality),
+and ``storage [--prune]`` (sizes; retention of raw bodies). Every command takes ``--as-of``
+(a US Eastern game day, default
 :func:`hoopcast_common.dates.default_as_of`), runs through
 :func:`hoopcast_common.runs.run_command` (last stdout line = JSON run summary; exit codes 0, 2
 bad input, 3 ESPN unavailable, 99 nothing to do) and reads ``HOOPCAST_DB``/``HOOPCAST_ENV``.
@@ -25,7 +27,7 @@ from hoopcast_common.logging import is_tty
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
 
-from hoopcast_ingestion import quality
+from hoopcast_ingestion import quality, storage
 from hoopcast_ingestion.client import ClientConfig, EspnClient
 from hoopcast_ingestion.collectors import IngestOptions, Ingestor, Progress, progress_context
 
@@ -62,11 +64,20 @@ def _options(settings: Settings) -> IngestOptions:
         summaries_from=(
             parse_date(summaries_raw, "HOOPCAST_INGEST_SUMMARIES_FROM") if summaries_raw else None
         ),
+        lines_max_per_run=settings.get_int("HOOPCAST_LINES_MAX_PER_RUN", 200),
+        lines_refresh_hours=settings.get_float("HOOPCAST_LINES_REFRESH_HOURS", 24.0),
     )
-    if options.lookahead_days < 0 or options.batch_size <= 0 or options.refetches < 0:
+    if (
+        options.lookahead_days < 0
+        or options.batch_size <= 0
+        or options.refetches < 0
+        or options.lines_max_per_run < 0
+        or options.lines_refresh_hours < 0
+    ):
         raise BadInputError(
-            "settings HOOPCAST_INGEST_LOOKAHEAD_DAYS and HOOPCAST_INGEST_REFETCHES must be >= 0 "
-            "and HOOPCAST_INGEST_BATCH_SIZE > 0"
+            "settings HOOPCAST_INGEST_LOOKAHEAD_DAYS, HOOPCAST_INGEST_REFETCHES,"
+            " HOOPCAST_LINES_MAX_PER_RUN and HOOPCAST_LINES_REFRESH_HOURS must be >= 0"
+            " and HOOPCAST_INGEST_BATCH_SIZE > 0"
         )
     return options
 
@@ -119,6 +130,8 @@ def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
         "players_stored",
         "team_stats_stored",
         "player_stats_stored",
+        "lines_stored",
+        "espn_predictions_stored",
         "parse_errors",
     ):
         ctx.counts.setdefault(key, 0)
@@ -126,7 +139,8 @@ def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
 
 @app.command()
 def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
-    """Everything: teams, scoreboards (incremental or --from/--to), rosters, summaries."""
+    """Everything: teams, scoreboards (incremental or --from/--to), rosters, summaries of
+    final games, then pre-game summaries (betting line, ESPN's predictor) of upcoming games."""
 
     def body(ctx: RunContext, settings: Settings) -> None:
         first, last = _range(date_from, date_to)
@@ -136,6 +150,7 @@ def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> N
             await ing.collect_scoreboards(day, first, last)
             await ing.collect_rosters(day)
             await ing.collect_summaries(day)
+            await ing.collect_pregame_summaries(day)
 
         _ingest(ctx, settings, steps)
 
@@ -185,12 +200,94 @@ def players(as_of: AsOf = None, force: Force = False) -> None:
 
 @app.command()
 def stats(as_of: AsOf = None) -> None:
-    """Summaries of final games not yet stored into the box-score tables."""
+    """Summaries of final games not yet stored into the box-score tables, then the pre-game
+    summaries due (betting line, ESPN's predictor) of upcoming games (see ``lines``)."""
 
     async def steps(ing: Ingestor, day: dt.date) -> None:
         await ing.collect_summaries(day)
+        await ing.collect_pregame_summaries(day)
 
     _run("stats", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+@app.command()
+def lines(as_of: AsOf = None) -> None:
+    """Pre-game summaries of scheduled games from --as-of through the look-ahead into
+    core.betting_lines and core.espn_predictions: at most HOOPCAST_LINES_MAX_PER_RUN per
+    run, each game once per game day, or every run within HOOPCAST_LINES_REFRESH_HOURS of
+    tip-off."""
+
+    async def steps(ing: Ingestor, day: dt.date) -> None:
+        await ing.collect_pregame_summaries(day)
+
+    _run("lines", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+
+
+Prune = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Empty raw bodies that the retention rule allows (HOOPCAST_RAW_RETENTION_DAYS).",
+    ),
+]
+
+
+@app.command("storage")
+def storage_command(as_of: AsOf = None, prune: Prune = False) -> None:
+    """Rows and bytes per schema/table and raw responses by endpoint; with --prune, empty the
+    raw bodies the retention rule allows (older than HOOPCAST_RAW_RETENTION_DAYS, superseded
+    by a newer clean body of the same request, normalized without error)."""
+
+    def body(ctx: RunContext, settings: Settings) -> None:
+        days = settings.get_int("HOOPCAST_RAW_RETENTION_DAYS", storage.DEFAULT_RETENTION_DAYS)
+        if days < 0:
+            raise BadInputError(f"setting HOOPCAST_RAW_RETENTION_DAYS={days} must be >= 0")
+        assert ctx.as_of is not None
+        before = storage.cutoff(ctx.as_of, days)
+        conn = connect(settings.db_path)
+        try:
+            conn.execute("CHECKPOINT")
+            if prune:
+                pruned, pruned_bytes = storage.prune(conn, before)
+                ctx.count("bodies_pruned", pruned)
+                ctx.count("bytes_pruned", pruned_bytes)
+            tables = storage.table_sizes(conn)
+            raw = storage.raw_sizes(conn, before)
+            ctx.extra["file"] = storage.file_size(conn)
+        finally:
+            conn.close()
+        ctx.extra["retention_days"] = days
+        ctx.extra["prune_before"] = before.isoformat()
+        ctx.extra["tables"] = {
+            f"{t.schema}.{t.table}": {"rows": t.rows, "bytes": t.bytes} for t in tables
+        }
+        ctx.extra["raw_by_endpoint"] = {
+            e.endpoint: {
+                "responses": e.responses,
+                "bodies": e.bodies,
+                "body_bytes": e.body_bytes,
+                "prunable": e.prunable,
+                "prunable_bytes": e.prunable_bytes,
+            }
+            for e in raw
+        }
+        ctx.count("tables", len(tables))
+        ctx.count("raw_body_bytes", sum(e.body_bytes for e in raw))
+        ctx.count("prunable_bodies", sum(e.prunable for e in raw))
+        for t in tables:
+            log.info("%-40s %12d rows %14d bytes", f"{t.schema}.{t.table}", t.rows, t.bytes)
+        for e in raw:
+            log.info(
+                "raw %-20s %8d responses %8d bodies %14d body bytes, %d prunable (%d bytes)",
+                e.endpoint,
+                e.responses,
+                e.bodies,
+                e.body_bytes,
+                e.prunable,
+                e.prunable_bytes,
+            )
+
+    _run("storage", as_of, body)
 
 
 @app.command()

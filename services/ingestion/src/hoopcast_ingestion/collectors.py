@@ -29,6 +29,13 @@ from typing import Any
 import duckdb
 from hoopcast_common.dates import date_range, espn_date
 from hoopcast_common.db import transaction
+from hoopcast_common.games import (
+    game_day,
+    game_day_start,
+    is_final_sql,
+    upcoming_sql,
+    upcoming_window,
+)
 from hoopcast_common.runs import RunContext
 
 from hoopcast_ingestion import parse, store
@@ -67,6 +74,13 @@ class IngestOptions:
             data (scores, teams, site) only [HOOPCAST_INGEST_SUMMARIES_FROM, default: no
             horizon]. A backfill of many seasons is mostly summary requests (one per game
             against one per date for scoreboards), so this bounds its cost.
+        lines_max_per_run: pre-game summaries (betting line, ESPN's predictor) fetched per
+            run at most, soonest tip-off first [HOOPCAST_LINES_MAX_PER_RUN, default 200;
+            0 turns them off].
+        lines_refresh_hours: a scheduled game whose tip-off is at most this many hours after
+            the run's reference moment has its summary fetched on every run; other
+            scheduled games at most once per game day [HOOPCAST_LINES_REFRESH_HOURS,
+            default 24].
     """
 
     ingest_start: dt.date
@@ -75,6 +89,8 @@ class IngestOptions:
     batch_size: int = 250
     refetches: int = 3
     summaries_from: dt.date | None = None
+    lines_max_per_run: int = 200
+    lines_refresh_hours: float = 24.0
 
 
 @dataclass
@@ -152,7 +168,16 @@ class Ingestor:
                     self._record_error(message)
                 errors.append((response_id, "; ".join(messages) if messages else None))
                 for table, table_rows in result.rows.items():
+                    if table in store.PER_FETCH:
+                        for row in table_rows:
+                            row["response_id"] = response_id
                     rows.setdefault(table, []).extend(table_rows)
+            per_fetch = [r for t in store.PER_FETCH for r in rows.get(t, [])]
+            if per_fetch:
+                ids_seen = sorted({r["response_id"] for r in per_fetch})
+                first_seen = store.fetched_at_of(self.conn, ids_seen)
+                for row in per_fetch:
+                    row["fetched_at"] = first_seen[row["response_id"]]
             # Order matters for readers only, not for constraints (no foreign keys).
             for spec_name in (
                 "teams",
@@ -162,6 +187,8 @@ class Ingestor:
                 "rosters",
                 "team_game_stats",
                 "player_game_stats",
+                "betting_lines",
+                "espn_predictions",
             ):
                 if spec_name in rows:
                     counts[spec_name] = store.upsert(self.conn, spec_name, rows[spec_name])
@@ -174,6 +201,8 @@ class Ingestor:
             "rosters": "rosters_stored",
             "team_game_stats": "team_stats_stored",
             "player_game_stats": "player_stats_stored",
+            "betting_lines": "lines_stored",
+            "espn_predictions": "espn_predictions_stored",
         }
         for spec_name, n in counts.items():
             if spec_name in names:
@@ -254,11 +283,11 @@ class Ingestor:
         earlier dates that still have scheduled or in-progress games."""
         if start is not None or end is not None:
             first = start or self.options.ingest_start
-            last = end or as_of + dt.timedelta(days=self.options.lookahead_days)
+            last = end or upcoming_window(as_of, self.options.lookahead_days)[1]
             return list(date_range(first, last))
         mark = store.get_watermark(self.conn, "scoreboard")
         first = self.options.ingest_start if mark is None else mark + dt.timedelta(days=1)
-        last = as_of + dt.timedelta(days=self.options.lookahead_days)
+        last = upcoming_window(as_of, self.options.lookahead_days)[1]
         dates = set(date_range(first, last))
         open_rows = self.conn.execute(
             "SELECT DISTINCT game_date FROM core.games WHERE NOT completed"
@@ -316,13 +345,17 @@ class Ingestor:
                 self._set_watermark("scoreboard", new_mark)
 
     def pending_summaries(self) -> list[str]:
-        """Event ids of final games (on or after the box-score horizon) without a parsed summary."""
+        """Event ids of final games (:func:`hoopcast_common.games.is_final_sql`, on or after the
+        box-score horizon) without a parsed summary or a stored box score."""
         rows = self.conn.execute(
-            "SELECT g.event_id FROM core.games g WHERE g.completed"
-            " AND g.status IN ('STATUS_FINAL', 'STATUS_FINAL_OT')"
+            f"SELECT g.event_id FROM core.games g WHERE {is_final_sql('g')}"
             " AND (CAST(? AS DATE) IS NULL OR g.game_date >= CAST(? AS DATE))"
             " AND NOT EXISTS (SELECT 1 FROM raw.responses r WHERE r.endpoint = 'summary'"
             "   AND r.request_key = g.event_id AND r.status = 200 AND r.parse_error IS NULL)"
+            # A summary whose box score is stored but whose betting line was malformed
+            # (reported in its parse_error) is not fetched again for the box score.
+            " AND NOT EXISTS (SELECT 1 FROM core.team_game_stats t"
+            "   WHERE t.event_id = g.event_id)"
             " ORDER BY g.game_date, g.event_id",
             [self.options.summaries_from, self.options.summaries_from],
         ).fetchall()
@@ -341,6 +374,62 @@ class Ingestor:
 
         await self._collect(requests, handle, "summaries")
         self._set_watermark("summaries", as_of)
+
+    def pregame_due(self, as_of: dt.date, now: dt.datetime | None = None) -> list[str]:
+        """Event ids of scheduled games whose summary (betting line, ESPN's predictor) is due
+        before tip-off, soonest tip-off first, at most ``lines_max_per_run``.
+
+        A game is a candidate when :func:`hoopcast_common.games.upcoming_sql` holds for the
+        window :func:`~hoopcast_common.games.upcoming_window` (``as_of`` + look-ahead days)
+        at the run's reference moment (``now`` when ``as_of`` is today's game day, else the
+        start of ``as_of``), and it is not postponed/canceled. It is due when its summary was
+        never fetched before tip-off, or last fetched on an earlier game day (US Eastern,
+        by the fetch's clock), or it tips off within ``lines_refresh_hours`` of the
+        reference moment (then every run).
+        """
+        if self.options.lines_max_per_run <= 0:
+            return []
+        wall = now or dt.datetime.now(dt.UTC)
+        moment = wall if game_day(wall) == as_of else game_day_start(as_of)
+        first, last = upcoming_window(as_of, self.options.lookahead_days)
+        rows = self.conn.execute(
+            "SELECT g.event_id, g.start_time_utc, (SELECT max(r.last_fetched_at)"
+            "   FROM raw.responses r WHERE r.endpoint = 'summary_pregame'"
+            "   AND r.request_key = g.event_id) AS last_fetch"
+            f" FROM core.games g WHERE {upcoming_sql('g')}"
+            f" AND g.status NOT IN ({', '.join(repr(s) for s in CLOSED_STATUSES)})"
+            " ORDER BY g.start_time_utc NULLS LAST, g.event_id",
+            [first, last, moment],
+        ).fetchall()
+        soon = moment + dt.timedelta(hours=self.options.lines_refresh_hours)
+        due = [
+            str(event_id)
+            for event_id, start, last_fetch in rows
+            if last_fetch is None
+            or game_day(last_fetch) < game_day(wall)
+            or (start is not None and start <= soon)
+        ]
+        self.ctx.extra["pregame"] = {"candidates": len(rows), "due": len(due)}
+        return due[: self.options.lines_max_per_run]
+
+    async def collect_pregame_summaries(self, as_of: dt.date) -> None:
+        """Fetch the summaries of scheduled games in the forecast window (see
+        :meth:`pregame_due`) into ``core.betting_lines`` and ``core.espn_predictions``; kept
+        in ``raw.responses`` under endpoint ``summary_pregame`` (so a final game's box-score
+        summary is still fetched once it is final)."""
+        events = self.pregame_due(as_of)
+        requests = [Request("summary_pregame", e, "summary", {"event": e}) for e in events]
+
+        def handle(fetched: Fetched, _rid: int) -> parse.ParseResult | None:
+            if fetched.status != 200:
+                self.ctx.count("http_errors")
+                raise parse.ParseError(fetched.url, "$", f"HTTP {fetched.status}")
+            return parse.parse_summary(
+                fetched.body, fetched.url, fetched.request.request_key, box_score=False
+            )
+
+        self.ctx.count("pregame_summaries", len(requests))
+        await self._collect(requests, handle, "pregame summaries")
 
     async def collect_rosters(self, as_of: dt.date, force: bool = False) -> None:
         """Fetch the roster of every D1 team, at most every ``roster_refresh_days``."""

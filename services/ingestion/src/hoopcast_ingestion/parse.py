@@ -304,12 +304,15 @@ def _scoreboard_event(event: Node, game_date: dt.date, result: ParseResult) -> N
     )
     for _side, row in teams:
         result.add("teams", row)
+    _betting_lines(competition.get("odds"), event_id, "scoreboard_odds", result)
 
 
 def parse_scoreboard(body: str, url: str, game_date: dt.date) -> ParseResult:
     """``/scoreboard?dates=YYYYMMDD&groups=50&limit=500`` → ``games`` and ``teams`` rows.
 
     ``game_date`` is the requested (US-Eastern) date; ``start_time_utc`` is ``events[].date``.
+    Betting lines in ``events[].competitions[0].odds[]`` (when ESPN sends them) become
+    ``betting_lines`` rows with source ``scoreboard_odds`` (see :func:`betting_line_row`).
     Teams seen here get ``is_d1`` None (the teams collector is the authority on D1).
     A malformed event is reported in ``errors`` and skipped; the others are kept.
 
@@ -421,8 +424,11 @@ def _apply_stat(row: Row, node: Node, key: str, text: str, single: dict[str, str
         row[single[key]] = _stat_int(node, text)
 
 
-def parse_summary(body: str, url: str, event_id: str) -> ParseResult:
-    """``/summary?event=ID`` → ``team_game_stats``, ``player_game_stats`` and ``players``.
+def parse_summary(body: str, url: str, event_id: str, box_score: bool = True) -> ParseResult:
+    """``/summary?event=ID`` → ``team_game_stats``, ``player_game_stats`` and ``players``,
+    plus ``betting_lines`` (``pickcenter[]``) and ``espn_predictions`` (``predictor``) —
+    see :func:`parse_summary_lines`; with ``box_score`` False (a summary fetched before
+    tip-off for its line) only the header check and the line and predictor.
 
     Team points come from ``header.competitions[0].competitors[].score`` (the box score's team
     statistics have no points); team and player statistics from ``boxscore.teams[]`` and
@@ -440,6 +446,9 @@ def parse_summary(body: str, url: str, event_id: str) -> ParseResult:
     header_id = header["id"].str()
     if header_id != event_id:
         raise header["id"].fail(f"summary is for event {header_id}, requested {event_id}")
+    parse_summary_lines(doc, event_id, result)
+    if not box_score:
+        return result
     points: dict[str, int | None] = {}
     for competitor in header["competitions"].at(0)["competitors"].list():
         team_id = (competitor.get("id") or competitor["team"]["id"]).str()
@@ -608,3 +617,155 @@ def _roster_athletes(athletes: Node) -> Iterator[Node]:
             yield from entry["items"].list()
         else:
             yield entry
+
+
+# ------------------------------------------------------- betting line and ESPN's predictor
+
+
+def _number(node: Node) -> float | None:
+    """A number ESPN sends as a JSON number or a numeric string (``-5.5``, ``"133"``,
+    ``"+250"``); None for ``""``, ``"OFF"`` and the like (no line offered). ``"EVEN"`` is
+    American odds +100."""
+    value = node.value
+    if isinstance(value, bool):
+        raise node.fail(f"expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper() == "EVEN":
+            return 100.0
+        if text in ("", "-", "--") or text.upper() == "OFF":
+            return None
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    raise node.fail(f"expected a number, got {value!r}")
+
+
+def _opt_number(node: Node, key: str) -> float | None:
+    child = node.get(key)
+    return None if child is None else _number(child)
+
+
+def _moneyline(entry: Node, side: str) -> int | None:
+    """American moneyline of ``side`` (home | away): ``<side>TeamOdds.moneyLine`` (summary
+    ``pickcenter``), else ``moneyline.<side>.close.odds`` (newer scoreboard ``odds``)."""
+    team_odds = entry.get(f"{side}TeamOdds")
+    value = None if team_odds is None else _opt_number(team_odds, "moneyLine")
+    if value is None:
+        block = entry.get("moneyline")
+        sided = None if block is None else block.get(side)
+        close = None if sided is None else sided.get("close")
+        value = None if close is None else _opt_number(close, "odds")
+    if value is not None and not value.is_integer():
+        raise entry.fail(f"{side} moneyline {value!r} is not whole American odds")
+    return None if value is None else int(value)
+
+
+def betting_line_row(entry: Node, event_id: str, source: str) -> Row:
+    """One provider's betting line → a ``betting_lines`` row (without ``fetched_at`` and
+    ``response_id``, which come from the stored response).
+
+    ``entry`` is an element of a summary's ``pickcenter[]`` or a scoreboard's
+    ``events[].competitions[0].odds[]``: ``provider.{id,name}``, ``spread`` (from the home
+    team's side: -5.5 means the home team is favoured by 5.5 points; ESPN's ``details`` then
+    names the home team, e.g. ``"EIU -5.5"``), ``overUnder`` (the total, points),
+    ``homeTeamOdds.moneyLine``/``awayTeamOdds.moneyLine`` (American odds), ``details``.
+
+    Raises:
+        ParseError: no ``provider.id``, or a value of the wrong type (names the JSON path).
+    """
+    provider = entry["provider"]
+    return {
+        "event_id": event_id,
+        "provider_id": provider["id"].str(),
+        "source": source,
+        "provider_name": _opt_str(provider, "name"),
+        "home_spread": _opt_number(entry, "spread"),
+        "total": _opt_number(entry, "overUnder"),
+        "home_moneyline": _moneyline(entry, "home"),
+        "away_moneyline": _moneyline(entry, "away"),
+        "details": _opt_str(entry, "details"),
+    }
+
+
+def _betting_lines(lines: Node | None, event_id: str, source: str, result: ParseResult) -> None:
+    """Add a ``betting_lines`` row per entry of ``lines``; a malformed entry is an error in
+    ``result`` and the other entries are kept."""
+    if lines is None:
+        return
+    try:
+        entries = lines.list()
+    except ParseError as exc:
+        result.errors.append(exc)
+        return
+    for entry in entries:
+        try:
+            row = betting_line_row(entry, event_id, source)
+        except ParseError as exc:
+            result.errors.append(exc)
+            continue
+        if any(row[k] is not None for k in ("home_spread", "total", "home_moneyline")):
+            result.add("betting_lines", row)
+
+
+def _percent(node: Node) -> float | None:
+    value = _number(node)
+    if value is None:
+        return None
+    if not 0.0 <= value <= 100.0:
+        raise node.fail(f"expected a percentage in [0, 100], got {node.value!r}")
+    return round(value / 100.0, 6)
+
+
+def espn_prediction_row(predictor: Node, event_id: str, home_team_id: str | None) -> Row | None:
+    """ESPN's matchup predictor (a summary's ``predictor``) → an ``espn_predictions`` row
+    (without ``fetched_at``/``response_id``), or None when it gives no home projection.
+
+    ``predictor.homeTeam.gameProjection`` is the home team's win chance in percent as a string
+    (``"72.4"`` → ``home_win_prob`` 0.724); ``predictor.awayTeam.gameProjection`` likewise.
+
+    Raises:
+        ParseError: a projection outside [0, 100] or not a number, or ``homeTeam.id`` that is
+            not the home competitor ``home_team_id`` of the summary's header.
+    """
+    home = predictor.get("homeTeam")
+    if home is None:
+        return None
+    projection = home.get("gameProjection")
+    home_prob = None if projection is None else _percent(projection)
+    if home_prob is None:
+        return None
+    team_id = _opt_str(home, "id")
+    if home_team_id is not None and team_id is not None and team_id != home_team_id:
+        raise home["id"].fail(f"predictor home team {team_id} is not the home team {home_team_id}")
+    away = predictor.get("awayTeam")
+    away_projection = None if away is None else away.get("gameProjection")
+    return {
+        "event_id": event_id,
+        "home_team_id": team_id or home_team_id,
+        "home_win_prob": home_prob,
+        "away_win_prob": None if away_projection is None else _percent(away_projection),
+    }
+
+
+def parse_summary_lines(doc: Node, event_id: str, result: ParseResult) -> None:
+    """Add the betting lines (``pickcenter[]``) and ESPN's predictor of a summary ``doc`` to
+    ``result``; problems are errors in ``result`` that drop only the bad entry."""
+    _betting_lines(doc.get("pickcenter"), event_id, "pickcenter", result)
+    predictor = doc.get("predictor")
+    if predictor is None:
+        return
+    try:
+        home_team_id = None
+        for competitor in doc["header"]["competitions"].at(0)["competitors"].list():
+            if competitor["homeAway"].str() == "home":
+                home_team_id = (competitor.get("id") or competitor["team"]["id"]).str()
+        row = espn_prediction_row(predictor, event_id, home_team_id)
+    except ParseError as exc:
+        result.errors.append(exc)
+        return
+    if row is not None:
+        result.add("espn_predictions", row)

@@ -138,7 +138,34 @@ SPECS: dict[str, TableSpec] = {
         ("event_id", "player_id"),
         ("event_id", "player_id", "team_id", "starter", "did_not_play", *PLAYER_STAT_COLUMNS),
     ),
+    # The line moves: one row per provider and fetched response (never overwritten by a
+    # later fetch; the same response derived again writes the same values).
+    "betting_lines": TableSpec(
+        "core.betting_lines",
+        ("event_id", "provider_id", "source", "fetched_at"),
+        (
+            "event_id",
+            "provider_id",
+            "source",
+            "fetched_at",
+            "provider_name",
+            "home_spread",
+            "total",
+            "home_moneyline",
+            "away_moneyline",
+            "details",
+            "response_id",
+        ),
+    ),
+    "espn_predictions": TableSpec(
+        "core.espn_predictions",
+        ("event_id", "fetched_at"),
+        ("event_id", "fetched_at", "home_team_id", "home_win_prob", "away_win_prob", "response_id"),
+    ),
 }
+
+#: Tables whose rows carry the ``fetched_at`` and ``response_id`` of their raw response.
+PER_FETCH = ("betting_lines", "espn_predictions")
 
 _TYPES: dict[str, pa.DataType] = {
     "season": pa.int32(),
@@ -155,6 +182,12 @@ _TYPES: dict[str, pa.DataType] = {
     "height_in": pa.float64(),
     "weight_lb": pa.float64(),
     "source_response_id": pa.int64(),
+    "fetched_at": pa.timestamp("us", tz="UTC"),
+    "home_spread": pa.float64(),
+    "total": pa.float64(),
+    "home_win_prob": pa.float64(),
+    "away_win_prob": pa.float64(),
+    "response_id": pa.int64(),
 }
 _INT_COLUMNS = {
     "home_score",
@@ -163,6 +196,8 @@ _INT_COLUMNS = {
     "attendance",
     "experience_years",
     "points",
+    "home_moneyline",
+    "away_moneyline",
     *TEAM_STAT_COLUMNS,
     *PLAYER_STAT_COLUMNS,
 }
@@ -289,6 +324,20 @@ def store_raw(conn: duckdb.DuckDBPyConnection, responses: Sequence[Fetched]) -> 
         _unregister(conn, "_raw_all")
     ids = dict(found)
     return [int(ids[i]) for i in range(len(responses))]
+
+
+def fetched_at_of(
+    conn: duckdb.DuckDBPyConnection, response_ids: Sequence[int]
+) -> dict[int, dt.datetime]:
+    """``raw.responses.fetched_at`` (when that body was first received, UTC) by response id."""
+    if not response_ids:
+        return {}
+    rows = conn.execute(
+        "SELECT response_id, fetched_at FROM raw.responses WHERE response_id IN"
+        " (SELECT unnest(?::BIGINT[]))",
+        [list(response_ids)],
+    ).fetchall()
+    return {int(r[0]): r[1] for r in rows}
 
 
 def set_parse_errors(
