@@ -163,3 +163,42 @@ def test_config_from_settings_rejects_a_base_url_with_a_path() -> None:
         )
     )
     assert (ok.base_url, ok.rate_per_s, ok.max_rate_per_s) == ("http://espn-replay:8765", 7.0, 9.0)
+
+
+def test_a_slow_down_paces_the_requests_already_waiting(httpserver: HTTPServer) -> None:
+    """21 requests wait on the limiter (20/s) when the first answer is a 429: the rate halves
+    to 10/s and grows back by 0.5/s per success, so the 20 gaps after it last at least
+    sum(1/(10 + 0.5·k), k = 0..19) ≈ 1.39 s, less the first gap already scheduled at the old
+    rate (0.05 s instead of 0.1 s). Without the slow-down they would take 20 × 0.05 = 1.0 s."""
+    answered: list[float] = []
+
+    def handler(_request: Any) -> Response:
+        answered.append(time.perf_counter())
+        if len(answered) == 1:
+            return Response('{"code": 429}', status=429)
+        return Response('{"events":[]}', status=200)
+
+    httpserver.expect_request(f"{API_PREFIX}/scoreboard").respond_with_handler(handler)
+    config = ClientConfig(
+        base_url=httpserver.url_for("/").rstrip("/"),
+        max_concurrency=32,
+        rate_per_s=20.0,
+        max_rate_per_s=20.0,
+        min_rate_per_s=1.0,
+        timeout_s=2.0,
+        max_attempts=3,
+        backoff_initial_s=0.001,
+        backoff_max_s=0.002,
+    )
+    requests = _scoreboards(range(1, 21))
+
+    async def run() -> tuple[list[Fetched], EspnClient]:
+        async with EspnClient(config) as client:
+            return await _fetch_all(client, requests), client
+
+    fetched, client = asyncio.run(run())
+    assert len(fetched) == 20 and {f.status for f in fetched} == {200}
+    assert (client.requests, client.throttled, client.min_rate_seen) == (21, 1, 10.0)
+    assert answered[-1] - answered[0] >= 1.25
+    # ... and the rate grew back to the cap: 10 + 20 successes × 0.5/s.
+    assert client.rate_per_s == 20.0

@@ -7,9 +7,9 @@ it answers 429 (sometimes with ``Retry-After``), 5xx, slow responses and occasio
 
 * retries 429, 5xx, transport errors/timeouts and empty 202 with exponential backoff and
   jitter (tenacity), waiting at least ``Retry-After`` seconds when the server sends it;
-* paces requests with a leaky-bucket limiter (aiolimiter) whose rate halves on a 429/5xx/202
-  (at most once per second) and grows back additively on success, up to
-  ``ESPN_MAX_RATE_PER_S`` (AIMD);
+* paces requests with a rate limiter (asynciolimiter's ``Limiter``, whose ``rate`` is public
+  and may change while requests wait) whose rate halves on a 429/5xx/202 (at most once per
+  second) and grows back additively on success, up to ``ESPN_MAX_RATE_PER_S`` (AIMD);
 * bounds the number of requests in flight (``ESPN_MAX_CONCURRENCY``);
 * counts requests and retries for the run summary;
 * raises :class:`~hoopcast_common.errors.UpstreamUnavailableError` (exit 3) once a request
@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from aiolimiter import AsyncLimiter
+from asynciolimiter import Limiter
 from hoopcast_common.errors import BadInputError, ConfigError, UpstreamUnavailableError
 from hoopcast_common.settings import Settings
 from tenacity import (
@@ -183,24 +183,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
-class AdaptiveLimiter(AsyncLimiter):
-    """aiolimiter's leaky bucket whose rate can change while tasks wait on it.
-
-    The bucket holds one second's worth of requests (at least one). :meth:`set_rate` keeps the
-    current level and the queue of waiters, so slowing down applies to requests already waiting
-    (replacing the limiter would leave them draining at the old rate).
-    """
-
-    def __init__(self, rate_per_s: float) -> None:
-        super().__init__(max(1.0, rate_per_s), max(1.0, rate_per_s) / rate_per_s)
-
-    def set_rate(self, rate_per_s: float) -> None:
-        """Change the drain rate to ``rate_per_s`` requests/s (> 0)."""
-        self._leak()
-        self.max_rate = max(1.0, rate_per_s)
-        self.time_period = self.max_rate / rate_per_s
-        self._rate_per_sec = rate_per_s
-        self._wake_next()
+#: Requests a late wake-up of the limiter may let through at once to catch up (asynciolimiter's
+#: ``max_burst``); the limiter never bursts after an idle spell.
+LIMITER_MAX_BURST = 5
 
 
 class _BackoffWait:
@@ -235,7 +220,9 @@ class EspnClient:
         self.throttled = 0
         self.rate_per_s = config.rate_per_s
         self.min_rate_seen = config.rate_per_s
-        self._limiter = AdaptiveLimiter(self.rate_per_s)
+        # Paces attempts at ``rate_per_s``; its public ``rate`` is changed in place, so
+        # requests already waiting follow a slow-down from the limiter's next wake-up on.
+        self._limiter = Limiter(self.rate_per_s, max_burst=LIMITER_MAX_BURST)
         self._last_slowdown = float("-inf")
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         limits = httpx.Limits(
@@ -257,13 +244,14 @@ class EspnClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (and cancel requests still waiting on the limiter)."""
+        self._limiter.close()
         await self._http.aclose()
 
     def _set_rate(self, rate: float) -> None:
         cfg = self.config
         self.rate_per_s = min(cfg.max_rate_per_s, max(cfg.min_rate_per_s, rate))
-        self._limiter.set_rate(self.rate_per_s)
+        self._limiter.rate = self.rate_per_s
 
     def _slow_down(self) -> None:
         # Multiplicative decrease at most once per second: a burst of 429s from requests that
@@ -290,7 +278,7 @@ class EspnClient:
         log.info("retrying after %s (attempt %d)", exc, state.attempt_number)
 
     async def _attempt(self, request: Request, url: str) -> Fetched:
-        await self._limiter.acquire()
+        await self._limiter.wait()
         self.requests += 1
         fetched_at = dt.datetime.now(dt.UTC)
         response = await self._http.get(f"{API_PREFIX}/{request.path}", params=request.params)
