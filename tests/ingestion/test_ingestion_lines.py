@@ -84,8 +84,7 @@ def test_a_malformed_pickcenter_entry_is_reported_and_contained() -> None:
     del doc["pickcenter"][2]["provider"]
     result = parse.parse_summary(json.dumps(doc), "summary?event=330452197", "330452197")
     assert [str(e) for e in result.errors] == [
-        "summary?event=330452197: at pickcenter[1].spread: expected a number,"
-        " got 'six and a half'",
+        "summary?event=330452197: at pickcenter[1].spread: expected a number, got 'six and a half'",
         "summary?event=330452197: at pickcenter[2].provider: missing key",
     ]
     assert _lines(result.rows["betting_lines"]) == {"1004": EIU_LINES["1004"]}
@@ -155,9 +154,7 @@ def test_lines_and_predictor_collected_from_the_replay(tmp_path: Path, replay_se
     assert query(db, "SELECT count(*) FROM core.betting_lines")[0][0] == before
 
 
-def test_pregame_summaries_are_bounded_and_incremental(
-    tmp_path: Path, replay_server: str
-) -> None:
+def test_pregame_summaries_are_bounded_and_incremental(tmp_path: Path, replay_server: str) -> None:
     """Scheduled games of 2025-01-21/22 (replay clock 2025-01-20): `lines` fetches at most
     HOOPCAST_LINES_MAX_PER_RUN summaries, soonest tip-off first; a game already fetched today
     is not fetched again unless it tips off within HOOPCAST_LINES_REFRESH_HOURS."""
