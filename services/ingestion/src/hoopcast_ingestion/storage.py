@@ -117,9 +117,9 @@ def raw_sizes(conn: duckdb.DuckDBPyConnection, before: dt.datetime) -> list[Endp
     """``raw.responses`` by endpoint, with what the retention rule would prune for the
     cut-off ``before`` (:func:`cutoff`)."""
     rows = conn.execute(
-        "SELECT r.endpoint, count(*), count(r.body), coalesce(sum(octet_length(r.body)), 0),"
+        "SELECT r.endpoint, count(*), count(r.body), coalesce(sum(strlen(r.body)), 0),"
         f" count(*) FILTER (WHERE {PRUNABLE_SQL}),"
-        f" coalesce(sum(octet_length(r.body)) FILTER (WHERE {PRUNABLE_SQL}), 0)"
+        f" coalesce(sum(strlen(r.body)) FILTER (WHERE {PRUNABLE_SQL}), 0)"
         " FROM raw.responses r GROUP BY 1 ORDER BY 1",
         [before, before],
     ).fetchall()
@@ -135,7 +135,7 @@ def prune(conn: duckdb.DuckDBPyConnection, before: dt.datetime) -> tuple[int, in
     """
     with transaction(conn):
         found = conn.execute(
-            "SELECT count(*), coalesce(sum(octet_length(r.body)), 0) FROM raw.responses r"
+            "SELECT count(*), coalesce(sum(strlen(r.body)), 0) FROM raw.responses r"
             f" WHERE {PRUNABLE_SQL}",
             [before],
         ).fetchone()
