@@ -1,4 +1,4 @@
-"""The shared DuckDB helper (hoopcast_common.db) as ingestion relies on it."""
+"""The shared DuckDB helper (hoopcast_common.db): migrations, transactions, errors, lock waits."""
 
 from __future__ import annotations
 
