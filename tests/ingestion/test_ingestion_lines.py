@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from hoopcast_ingestion import parse
 from ingestion_cli import DATA, query, run_cli
@@ -152,6 +153,17 @@ def test_lines_and_predictor_collected_from_the_replay(tmp_path: Path, replay_se
     assert again.code == 0, again.stderr[-2000:]
     assert again.summary["counts"]["requests"] == 0
     assert query(db, "SELECT count(*) FROM core.betting_lines")[0][0] == before
+
+    # Re-derivable: emptied, both tables come back from raw.responses alone (no request).
+    snapshot = "SELECT * EXCLUDE (updated_at) FROM core.{} ORDER BY ALL"
+    kept = {t: query(db, snapshot.format(t)) for t in ("betting_lines", "espn_predictions")}
+    conn = duckdb.connect(str(db))
+    conn.execute("DELETE FROM core.betting_lines; DELETE FROM core.espn_predictions")
+    conn.close()
+    rederived = run_cli("lines", "--from-raw", "--as-of", "2025-01-20", db=db, base_url="x")
+    assert rederived.code == 0, rederived.stderr[-2000:]
+    assert rederived.summary["counts"]["lines_stored"] == before
+    assert {t: query(db, snapshot.format(t)) for t in kept} == kept
 
 
 def test_pregame_summaries_are_bounded_and_incremental(tmp_path: Path, replay_server: str) -> None:

@@ -29,7 +29,13 @@ from hoopcast_common.settings import Settings
 
 from hoopcast_ingestion import quality, storage
 from hoopcast_ingestion.client import ClientConfig, EspnClient
-from hoopcast_ingestion.collectors import IngestOptions, Ingestor, Progress, progress_context
+from hoopcast_ingestion.collectors import (
+    IngestOptions,
+    Ingestor,
+    Progress,
+    progress_context,
+    rederive_lines,
+)
 
 log = logging.getLogger(__name__)
 
@@ -210,17 +216,34 @@ def stats(as_of: AsOf = None) -> None:
     _run("stats", as_of, lambda ctx, s: _ingest(ctx, s, steps))
 
 
+FromRaw = Annotated[
+    bool,
+    typer.Option(
+        "--from-raw",
+        help="No HTTP: derive the lines and predictions again from stored raw responses.",
+    ),
+]
+
+
 @app.command()
-def lines(as_of: AsOf = None) -> None:
+def lines(as_of: AsOf = None, from_raw: FromRaw = False) -> None:
     """Pre-game summaries of scheduled games from --as-of through the look-ahead into
     core.betting_lines and core.espn_predictions: at most HOOPCAST_LINES_MAX_PER_RUN per
     run, each game once per game day, or every run within HOOPCAST_LINES_REFRESH_HOURS of
-    tip-off."""
+    tip-off. With --from-raw: no requests; both tables are derived again from the
+    summaries and scoreboards kept in raw.responses."""
 
     async def steps(ing: Ingestor, day: dt.date) -> None:
         await ing.collect_pregame_summaries(day)
 
-    _run("lines", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+    def rederive(ctx: RunContext, settings: Settings) -> None:
+        conn = connect(settings.db_path)
+        try:
+            rederive_lines(conn, ctx, settings.get_int("HOOPCAST_INGEST_BATCH_SIZE", 250))
+        finally:
+            conn.close()
+
+    _run("lines", as_of, rederive if from_raw else lambda ctx, s: _ingest(ctx, s, steps))
 
 
 Prune = Annotated[

@@ -472,6 +472,60 @@ class Ingestor:
             store.set_watermark(self.conn, collector, day)
 
 
+#: Raw endpoints whose bodies carry betting lines or ESPN's predictor.
+LINE_ENDPOINTS = ("scoreboard", "summary", "summary_pregame")
+
+
+def rederive_lines(conn: duckdb.DuckDBPyConnection, ctx: RunContext, batch_size: int = 250) -> None:
+    """Derive ``core.betting_lines`` and ``core.espn_predictions`` again from the stored raw
+    responses (200, body kept) of :data:`LINE_ENDPOINTS`, without any HTTP request: e.g. for
+    responses stored before these tables existed, or after a parser fix. Rows are upserted
+    by their key (same response → same row); nothing is deleted. One transaction per
+    ``batch_size`` responses.
+
+    Counts in ``ctx``: ``responses_read``, ``lines_stored``, ``espn_predictions_stored``,
+    ``parse_errors`` (raw.responses.parse_error is left as it is).
+    """
+    cursor = conn.cursor()
+    try:
+        cursor.execute(
+            "SELECT response_id, endpoint, request_key, url, fetched_at, body FROM raw.responses"
+            f" WHERE endpoint IN ({', '.join(repr(e) for e in LINE_ENDPOINTS)})"
+            " AND status = 200 AND body IS NOT NULL ORDER BY response_id"
+        )
+        while batch := cursor.fetchmany(batch_size):
+            rows: dict[str, list[store.Row]] = {}
+            for response_id, endpoint, key, url, fetched_at, body in batch:
+                try:
+                    if endpoint == "scoreboard":
+                        day = dt.datetime.strptime(key, "%Y%m%d").date()
+                        result = parse.parse_scoreboard(body, url, day)
+                    else:
+                        result = parse.parse_summary(body, url, key, box_score=False)
+                except parse.ParseError as exc:
+                    result = parse.ParseResult(errors=[exc])
+                except ValueError as exc:  # a scoreboard key that is not a date
+                    result = parse.ParseResult(errors=[parse.ParseError(url, "$", str(exc))])
+                ctx.count("parse_errors", len(result.errors))
+                for table in store.PER_FETCH:
+                    for row in result.rows.get(table, []):
+                        row["response_id"] = response_id
+                        row["fetched_at"] = fetched_at
+                        rows.setdefault(table, []).append(row)
+            with transaction(conn):
+                ctx.count(
+                    "lines_stored",
+                    store.upsert(conn, "betting_lines", rows.get("betting_lines", [])),
+                )
+                ctx.count(
+                    "espn_predictions_stored",
+                    store.upsert(conn, "espn_predictions", rows.get("espn_predictions", [])),
+                )
+            ctx.count("responses_read", len(batch))
+    finally:
+        cursor.close()
+
+
 def progress_context(enabled: bool) -> AbstractContextManager[Any]:
     """A rich progress bar on stderr when ``enabled`` (a TTY), else a no-op context."""
     if not enabled:
