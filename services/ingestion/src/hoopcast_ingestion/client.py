@@ -131,7 +131,8 @@ class ClientConfig:
 
 @dataclass(frozen=True)
 class Request:
-    """One API request: ``endpoint`` (teams | scoreboard | summary | roster), the key it is
+    """One API request: ``endpoint`` (teams | scoreboard | summary | summary_pregame |
+    roster: the collector's label, stored in ``raw.responses.endpoint``), the key it is
     stored under in ``raw.responses`` (a date ``YYYYMMDD``, event id, team id or ``all``),
     the path below :data:`API_PREFIX` and the query parameters."""
 

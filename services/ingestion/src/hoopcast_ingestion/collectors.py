@@ -1,12 +1,16 @@
 """Collectors: which requests to make, and storing their responses batch by batch.
 
-Four collectors, each with a watermark row in ``ops.watermarks``:
+The collectors (all but the pre-game summaries with a watermark row in ``ops.watermarks``):
 
 * ``teams`` — ``/teams?limit=500`` (paged): the D1 team list (``core.teams``, is_d1 true);
 * ``scoreboard`` — ``/scoreboard?dates=YYYYMMDD&groups=50&limit=500`` per date:
-  ``core.games`` (+ competitor teams not yet known, is_d1 false);
+  ``core.games`` (+ competitor teams not yet known, is_d1 false; ``odds`` → betting lines);
 * ``summaries`` — ``/summary?event=ID`` for final games whose summary is not stored yet:
-  ``core.team_game_stats``, ``core.player_game_stats``, ``core.players``;
+  ``core.team_game_stats``, ``core.player_game_stats``, ``core.players`` (and the betting
+  lines and ESPN's predictor the summary carries);
+* pre-game summaries (no watermark; see :meth:`Ingestor.pregame_due`) — ``/summary?event=ID``
+  of scheduled games in the forecast window, kept under endpoint ``summary_pregame``:
+  ``core.betting_lines``, ``core.espn_predictions``;
 * ``rosters`` — ``/teams/{id}/roster`` per D1 team: ``core.players`` + ``core.rosters`` for the
   response's ``season.year`` (404 = the team has no roster: counted, not an error).
 
