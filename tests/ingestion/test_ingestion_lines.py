@@ -210,3 +210,13 @@ def test_pregame_summaries_are_bounded_and_incremental(tmp_path: Path, replay_se
     assert sorted(lines(HOOPCAST_LINES_REFRESH_HOURS="48")) == sorted(order[:5])
     # The summaries of scheduled games are kept apart from box-score summaries.
     assert query(db, "SELECT count(*) FROM raw.responses WHERE endpoint = 'summary'") == [(0,)]
+
+
+def test_a_negative_lines_setting_is_bad_input(tmp_path: Path) -> None:
+    run = run_cli(
+        "lines", "--as-of", "2025-01-21", db=tmp_path / "w.duckdb", base_url="http://127.0.0.1:9",
+        HOOPCAST_LINES_MAX_PER_RUN="-1",
+    )  # fmt: skip
+    assert run.code == 2
+    assert "HOOPCAST_LINES_MAX_PER_RUN" in run.summary["error"]
+    assert query(tmp_path / "w.duckdb", "SELECT count(*) FROM raw.responses") == [(0,)]
