@@ -22,14 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from hoopcast_common.games import game_day
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from hoopcast_espn_replay import espn
-from hoopcast_espn_replay.data import ReplayData, eastern_utc_offset
 from hoopcast_espn_replay.faults import FaultInjector
+from hoopcast_espn_replay.model import ReplayData
+from hoopcast_espn_replay.recordings import recorded_start
 
 API = "/apis/site/v2/sports/basketball/mens-college-basketball"
 JSON = "application/json;charset=UTF-8"
@@ -153,8 +155,7 @@ def scoreboard(request: Request, state: ReplayState) -> bytes:
 
 
 def _recorded_summary_local_date(body: dict[str, Any]) -> dt.date:
-    when = dt.datetime.strptime(body["header"]["competitions"][0]["date"], "%Y-%m-%dT%H:%MZ")
-    return (when + eastern_utc_offset(when - dt.timedelta(hours=5))).date()
+    return game_day(recorded_start(body))
 
 
 def summary(request: Request, state: ReplayState) -> bytes:

@@ -20,7 +20,7 @@ from hoopcast_common.errors import BadInputError
 from hoopcast_common.logging import configure_logging
 from hoopcast_common.settings import load_settings
 
-from hoopcast_espn_replay.data import DataPaths
+from hoopcast_espn_replay.inputs import DataPaths
 from hoopcast_espn_replay.server import (
     DEFAULT_FAULT_DELAY_S,
     DEFAULT_PORT,

@@ -13,8 +13,9 @@ import datetime as dt
 from typing import Any, Literal
 
 from hoopcast_common.dates import season_of
+from hoopcast_common.games import EASTERN
 
-from hoopcast_espn_replay.data import BoxLine, Game, ReplayData, Team, eastern_utc_offset
+from hoopcast_espn_replay.model import BoxLine, Game, ReplayData, Team
 
 LEAGUE = {
     "id": "41",
@@ -206,10 +207,8 @@ def status_of(game: Game, now: dt.date) -> dict[str, Any]:
                 "shortDetail": detail,
             },
         }
-    start = game.start_utc.replace(tzinfo=None)
-    offset = eastern_utc_offset(start + dt.timedelta(hours=-5))
-    local = start + offset
-    zone = "EDT" if offset == dt.timedelta(hours=-4) else "EST"
+    local = game.start_utc.astimezone(EASTERN)
+    zone = local.tzname()
     clock = local.strftime("%I:%M %p").lstrip("0")
     month = _MONTHS.split()[local.month - 1]
     return {

@@ -24,8 +24,9 @@ import uvicorn
 from hoopcast_common.settings import project_root
 
 from hoopcast_espn_replay.app import ReplayState, create_app
-from hoopcast_espn_replay.data import DataPaths, load_replay_data
+from hoopcast_espn_replay.data import load_replay_data
 from hoopcast_espn_replay.faults import FaultInjector
+from hoopcast_espn_replay.inputs import DataPaths
 
 log = logging.getLogger(__name__)
 
