@@ -20,7 +20,7 @@ import duckdb
 from hoopcast_common.dates import season_of
 
 from hoopcast_espn_replay.boxscores import load_boxscores, match_box, periods
-from hoopcast_espn_replay.clock import eastern_to_utc
+from hoopcast_espn_replay.clock import eastern_to_utc, final_at
 from hoopcast_espn_replay.inputs import DataPaths
 from hoopcast_espn_replay.model import SYNTHETIC_EVENT_PREFIX, Game, ReplayData
 from hoopcast_espn_replay.recordings import load_recordings, recorded_events
@@ -72,7 +72,7 @@ def _load(paths: DataPaths) -> ReplayData:
 
     con = duckdb.connect()
     try:
-        parsed, dropped = read_results(con, paths.results)
+        parsed, dropped, rejected_lines = read_results(con, paths.results)
         phase("results read")
         last_day = max(p.day for p in parsed)
         last_season_start = dt.date(season_of(last_day) - 1, 7, 1)
@@ -93,7 +93,7 @@ def _load(paths: DataPaths) -> ReplayData:
     by_date: dict[dt.date, list[Game]] = defaultdict(list)
     pair_seen: set[tuple[dt.date, str, str]] = set()
     season_of_day: dict[dt.date, tuple[int, int]] = {}
-    for neutral, away_name, ascore, home_name, hscore, day in parsed:
+    for neutral, away_name, ascore, home_name, hscore, day, spread in parsed:
         home, away = team_of_name[home_name], team_of_name[away_name]
         if (day, home.id, away.id) in pair_seen:
             dropped["duplicate_key"] += 1  # e.g. "Citadel" and "The Citadel" rows
@@ -103,10 +103,12 @@ def _load(paths: DataPaths) -> ReplayData:
         season = season_of_day.get(day)
         if season is None:
             season = season_of_day[day] = (season_of(day), season_type_of(day))
+        start = eastern_to_utc(day, tip_time(day, home.id, away.id))
         game = Game(
             event_id="",
             date=day,
-            start_utc=eastern_to_utc(day, tip_time(day, home.id, away.id)),
+            start_utc=start,
+            final_at=final_at(start, day),
             season=season[0],
             season_type=season[1],
             neutral=neutral,
@@ -115,6 +117,7 @@ def _load(paths: DataPaths) -> ReplayData:
             away_id=away.id,
             home_score=hscore,
             away_score=ascore,
+            spread=spread,
         )
         match = match_box(box_index, day, home, away)
         if match is not None:
@@ -129,6 +132,7 @@ def _load(paths: DataPaths) -> ReplayData:
             game.event_id = rec[0]
             game.real_event_id = True
             game.start_utc = rec[1]
+            game.final_at = final_at(rec[1], day)
         by_date[day].append(game)
 
     phase("games built and matched")
@@ -145,7 +149,9 @@ def _load(paths: DataPaths) -> ReplayData:
     phase("event ids")
     # Season records (wins/losses before each game) and per-team cumulative results.
     tally: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-    team_results: dict[tuple[str, int], list[tuple[dt.date, int, int]]] = defaultdict(list)
+    team_results: dict[tuple[str, int], list[tuple[dt.date, dt.datetime, int, int]]] = defaultdict(
+        list
+    )
     calendar: dict[int, set[dt.date]] = defaultdict(set)
     for day in sorted(by_date):
         calendar[season_of(day)].add(day)
@@ -157,7 +163,7 @@ def _load(paths: DataPaths) -> ReplayData:
                 t = tally[(tid, game.season)]
                 game.records[side] = (t[0], t[1])
                 t[0 if won else 1] += 1
-                team_results[(tid, game.season)].append((day, t[0], t[1]))
+                team_results[(tid, game.season)].append((day, game.final_at, t[0], t[1]))
 
     phase("records")
     data = ReplayData(
@@ -171,16 +177,20 @@ def _load(paths: DataPaths) -> ReplayData:
         scoreboards=scoreboards,
         rosters=rosters,
         dropped_rows=dict(dropped),
+        rejected_lines=dict(rejected_lines),
     )
     data.load_seconds = round(time.perf_counter() - t0, 3)
     log.info(
-        "replay data: %d games (%d real event ids, %d with box scores), %d teams, dropped %s,"
-        " loaded in %.2f s",
+        "replay data: %d games (%d real event ids, %d with box scores, %d with a line),"
+        " %d teams, dropped %s,"
+        " lines rejected %s, loaded in %.2f s",
         len(games),
         sum(g.real_event_id for g in games.values()),
         sum(g.box is not None for g in games.values()),
+        sum(g.spread is not None for g in games.values()),
         len(teams),
         data.dropped_rows,
+        data.rejected_lines,
         data.load_seconds,
     )
     return data

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from hoopcast_common.games import game_day
+
 from hoopcast_espn_replay.inputs import DataPaths
 
 #: Synthetic ESPN event ids: ``9`` + ``YYYYMMDD`` (scoreboard date) + 3-digit ordinal of the
@@ -82,8 +84,12 @@ class Game:
     """One game of the results file, with everything the responses need.
 
     ``date`` is the scoreboard date (US Eastern, the results file's local date);
-    ``start_utc`` the reconstructed tip time (or the recorded one); scores are ints of the
-    results file; ``box`` maps ``"home"``/``"away"`` to the packed :class:`BoxLine` (see
+    ``start_utc`` the reconstructed tip time (or the recorded one); ``final_at`` the moment
+    the game counts as final under the replay clock (:func:`~.clock.final_at`); scores are
+    ints of the results file; ``spread`` the betting line in ESPN's sense (points given to the
+    home team: negative when the home team is favoured, ``-aspread`` of the results file;
+    None without a line, see :mod:`.results`); ``box`` maps ``"home"``/``"away"`` to the
+    packed :class:`BoxLine` (see
     :meth:`BoxLine.unpack`) when the real box score is known; ``periods`` is 2 + overtimes
     (from box-score minutes, else 2).
     ``records`` maps ``"home"``/``"away"`` to the (wins, losses) of that team in the season
@@ -93,6 +99,7 @@ class Game:
     event_id: str
     date: dt.date
     start_utc: dt.datetime
+    final_at: dt.datetime
     season: int
     season_type: int
     neutral: bool
@@ -101,6 +108,7 @@ class Game:
     away_id: str
     home_score: int
     away_score: int
+    spread: float | None = None
     box: dict[str, str] | None = None
     periods: int = 2
     real_event_id: bool = False
@@ -116,11 +124,13 @@ class ReplayData:
         games_by_date: scoreboard date → games sorted by tip time then event id.
         teams: team id → Team (D1 and synthetic non-D1).
         season_calendar: season → sorted game dates (the scoreboard's leagues[0].calendar).
-        team_results: (team id, season) → sorted [(date, wins after, losses after)].
+        team_results: (team id, season) → [(date, final at, wins after, losses after)] in
+            game order (date, then tip-off).
         summaries: event id → recorded summary JSON (verbatim).
         scoreboards: YYYYMMDD → recorded scoreboard JSON (verbatim).
         rosters: team id → recorded roster JSON (verbatim).
         dropped_rows: why rows of the results file were dropped → count.
+        rejected_lines: why lines (``aspread``) of kept rows were not served → count.
         load_seconds: wall time of :func:`~.data.load_replay_data`.
     """
 
@@ -129,20 +139,26 @@ class ReplayData:
     games_by_date: dict[dt.date, list[Game]]
     teams: dict[str, Team]
     season_calendar: dict[int, list[dt.date]]
-    team_results: dict[tuple[str, int], list[tuple[dt.date, int, int]]]
+    team_results: dict[tuple[str, int], list[tuple[dt.date, dt.datetime, int, int]]]
     summaries: dict[str, dict[str, Any]]
     scoreboards: dict[str, dict[str, Any]]
     rosters: dict[str, dict[str, Any]]
     dropped_rows: dict[str, int]
+    rejected_lines: dict[str, int] = field(default_factory=dict)
     load_seconds: float = 0.0
 
-    def record_as_of(self, team_id: str, season: int, day: dt.date) -> tuple[int, int]:
-        """(wins, losses) of ``team_id`` in ``season`` over games dated on or before ``day``."""
+    def record_as_of(self, team_id: str, season: int, now: dt.datetime) -> tuple[int, int]:
+        """(wins, losses) of ``team_id`` in ``season`` over its games final at ``now`` (an
+        aware moment): every game of an earlier game day, and the games of ``now``'s game day
+        whose ``final_at`` has passed."""
         rows = self.team_results.get((team_id, season))
         if not rows:
             return (0, 0)
-        i = bisect.bisect_right(rows, (day, 1 << 30, 1 << 30))
-        if i == 0:
-            return (0, 0)
-        _, wins, losses = rows[i - 1]
+        today = game_day(now)
+        i = bisect.bisect_left(rows, today, key=lambda row: row[0])
+        wins, losses = rows[i - 1][2:] if i else (0, 0)
+        while i < len(rows) and rows[i][0] == today:
+            if rows[i][1] <= now:
+                wins, losses = rows[i][2:]
+            i += 1
         return (wins, losses)
