@@ -1,4 +1,4 @@
-"""The Starlette application serving ESPN's URL paths from :class:`~.data.ReplayData`.
+"""The Starlette application serving ESPN's URL paths from :class:`~.model.ReplayData`.
 
 Routes (prefix :data:`API`, i.e. ``/apis/site/v2/sports/basketball/mens-college-basketball``):
 

@@ -37,7 +37,8 @@ def load_replay_data(paths: DataPaths) -> ReplayData:
     Drops the results rows the results README names as bad: ties (the 2-2 "tie"
     ``1,Alabama State,2,IU Indy,2,20251121,4.5``) and repeated ``(away, home, date)`` keys
     (the later of the two ``Kansas Christian @ Kansas City 20201219`` rows); the counts are in
-    ``dropped_rows``.
+    ``dropped_rows``. Lines that are no spread are not served, counted in ``rejected_lines``
+    (:func:`~.results.read_results`).
 
     Raises:
         BadInputError: an input file is missing or not in the expected format.

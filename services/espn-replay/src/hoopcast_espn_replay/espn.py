@@ -1,4 +1,4 @@
-"""Build ESPN-shaped JSON documents (as Python dicts) from :class:`~.data.ReplayData`.
+"""Build ESPN-shaped JSON documents (as Python dicts) from :class:`~.model.ReplayData`.
 
 Shapes follow the real recordings in ``data/espn`` (scoreboard ``events[]``, summary
 ``header`` + ``boxscore.teams[].statistics[]`` + ``pickcenter``, roster) and, for ``/teams``
