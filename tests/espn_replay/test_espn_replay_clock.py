@@ -126,3 +126,9 @@ def test_bad_clock_value_is_400_and_leaves_the_clock(body: Any, message: str) ->
         assert r.status_code == 400
         assert r.json()["code"] == 400 and message in r.json()["message"]
         assert httpx.get(f"{base}{CLOCK}").json() == {"now": "2025-01-14T23:59:59-05:00"}
+
+
+def test_factory_takes_a_moment(replay_server_factory: Any) -> None:
+    with replay_server_factory(now="2025-01-14T23:30") as base:  # no offset: US Eastern
+        assert httpx.get(f"{base}{CLOCK}").json() == {"now": "2025-01-14T23:30:00-05:00"}
+        assert _event(base, "20250114", "401724799")["status"]["type"]["state"] == "in"
