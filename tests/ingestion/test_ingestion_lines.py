@@ -133,15 +133,23 @@ def test_lines_and_predictor_collected_from_the_replay(tmp_path: Path, replay_se
     lines = query(
         db,
         "SELECT provider_id, provider_name, home_spread, total, home_moneyline,"
-        " away_moneyline, details FROM core.betting_lines WHERE event_id = '330452197'",
+        " away_moneyline, details FROM core.betting_lines WHERE event_id = '330452197'"
+        " AND source = 'pickcenter'",
     )
     assert {r[0]: r[1:] for r in lines} == EIU_LINES
+    # The scoreboard (reconstructed by the replay) carries the results file's line as ESPN's
+    # consensus odds: "0,Austin Peay,71,Eastern Illinois,64,20130214,6.5" (away +6.5).
+    assert query(
+        db,
+        "SELECT provider_id, provider_name, home_spread, total, details FROM core.betting_lines"
+        " WHERE event_id = '330452197' AND source = 'scoreboard_odds'",
+    ) == [("1004", "consensus", -6.5, None, "EIU -6.5")]
     assert query(
         db,
         "SELECT DISTINCT l.fetched_at = r.fetched_at, l.source, r.endpoint"
         " FROM core.betting_lines l JOIN raw.responses r USING (response_id)"
-        " WHERE l.event_id = '330452197'",
-    ) == [(True, "pickcenter", "summary")]
+        " WHERE l.event_id = '330452197' ORDER BY ALL",
+    ) == [(True, "pickcenter", "summary"), (True, "scoreboard_odds", "scoreboard")]
     assert query(
         db,
         "SELECT home_team_id, home_win_prob, away_win_prob FROM core.espn_predictions"
@@ -220,3 +228,36 @@ def test_a_negative_lines_setting_is_bad_input(tmp_path: Path) -> None:
     assert run.code == 2
     assert "HOOPCAST_LINES_MAX_PER_RUN" in run.summary["error"]
     assert query(tmp_path / "w.duckdb", "SELECT count(*) FROM raw.responses") == [(0,)]
+
+
+def test_the_line_of_a_scheduled_game_before_tip_off(
+    tmp_path: Path, replay_server_factory: Any
+) -> None:
+    """Replay clock 2024-11-30: South Carolina State at Xavier (401715624) on 2024-12-01 is
+    scheduled; its results-file line "0,South Carolina State,68,Xavier,71,20241201,27" (away
+    +27) is served as ESPN's consensus pickcenter of the summary and odds of the scoreboard.
+    `games` then `lines` for game day 2024-12-01 store it from both, before tip-off."""
+    db = tmp_path / "w.duckdb"
+    with replay_server_factory(now="2024-11-30") as url:
+        games = run_cli(
+            "games", "--from", "2024-12-01", "--to", "2024-12-01", "--as-of", "2024-12-01",
+            db=db, base_url=url,
+        )  # fmt: skip
+        assert games.code == 0, games.stderr[-2000:]
+        lines = run_cli("lines", "--as-of", "2024-12-01", db=db, base_url=url)
+    assert lines.code == 0, lines.stderr[-2000:]
+    scheduled = query(db, "SELECT count(*) FROM core.games WHERE NOT completed")[0][0]
+    assert lines.summary["counts"]["pregame_summaries"] == scheduled > 0
+    assert lines.summary["counts"]["parse_errors"] == 0
+    assert query(
+        db,
+        "SELECT l.source, r.endpoint, l.provider_id, l.provider_name, l.home_spread,"
+        " l.details FROM core.betting_lines l JOIN raw.responses r USING (response_id)"
+        " WHERE l.event_id = '401715624' ORDER BY 1",
+    ) == [
+        ("pickcenter", "summary_pregame", "1004", "consensus", -27.0, "XAV -27"),
+        ("scoreboard_odds", "scoreboard", "1004", "consensus", -27.0, "XAV -27"),
+    ]
+    assert query(db, "SELECT status FROM core.games WHERE event_id = '401715624'") == [
+        ("STATUS_SCHEDULED",)
+    ]
