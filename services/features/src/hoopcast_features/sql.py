@@ -25,7 +25,16 @@ from __future__ import annotations
 import math
 
 PACE_FALLBACK = 68.0
-"""Possessions per team per game assumed where box scores are missing (D1 mean 2017-2025)."""
+"""League pace: possessions per team per game (D1 mean 2017-2025), used for a side without a
+pace in the expected margin and total."""
+POSS_BASE = 42.0
+"""Possessions of a game without both box scores, estimated from its points:
+``POSS_BASE + POSS_PER_POINT × (home points + away points)`` (least-squares line of the box-score
+possessions on total points, 51,462 D1 games 2016-17 … 2025-26, ``bench/features/fit_poss.py``:
+rating error 7.3 → 5.6 points per 100 possessions against a constant 68). A constant made a
+fast, lopsided game look like an extreme efficiency (143-49 read as 210 points per 100)."""
+POSS_PER_POINT = 0.19
+"""Possessions per point scored in the game (see :data:`POSS_BASE`)."""
 LEAGUE_EFFICIENCY = 103.0
 """Centre of points per 100 possessions used by the opponent adjustment (D1 mean)."""
 HOME_EFFICIENCY_EDGE = 3.2
@@ -59,8 +68,8 @@ _LAMBDA = math.log(2.0) / HALF_LIFE_GAMES
 
 # per-game value columns averaged into pre-game features: name -> SQL over the `tg` columns
 _GAME_VALUES: dict[str, str] = {
-    "off_rtg": "100.0 * pts / coalesce(poss, {pace})",
-    "def_rtg": "100.0 * opp_pts / coalesce(poss, {pace})",
+    "off_rtg": "100.0 * pts / coalesce(poss, {poss})",
+    "def_rtg": "100.0 * opp_pts / coalesce(poss, {poss})",
     "pace": "poss",
     "margin": "pts - opp_pts",
     "win": "CASE WHEN pts > opp_pts THEN 1.0 ELSE 0.0 END",
@@ -110,7 +119,8 @@ def base_sql(lo: int) -> str:
     """
     values = ",\n".join(
         f"CASE WHEN final {'' if name in _POINTS_VALUES else 'AND poss IS NOT NULL'} "
-        f"THEN {expr.format(pace=PACE_FALLBACK)} END AS g_{name}"
+        f"THEN {expr.format(poss=f'({POSS_BASE} + {POSS_PER_POINT} * (pts + opp_pts))')} END "
+        f"AS g_{name}"
         for name, expr in _GAME_VALUES.items()
     )
     return f"""
