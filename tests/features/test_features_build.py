@@ -77,5 +77,5 @@ def test_layers_build_alone_in_order(warehouse_db: Path, features_cli, query) ->
     assert code == 0 and summary["counts"]["checks_failed"] == 0
     assert query(
         warehouse_db,
-        "SELECT count(*) FROM features.quality_checks WHERE run_id = '" + summary["run_id"] + "'",
+        "SELECT count(*) FROM ops.quality_checks WHERE run_id = '" + summary["run_id"] + "'",
     ) == [(summary["counts"]["checks_run"],)]
