@@ -18,11 +18,12 @@ QUEENS = "2511"
 
 def test_queens_is_non_d1_before_moving_up(tmp_path: Path, features_cli, query) -> None:
     db = tmp_path / "queens.duckdb"
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, str(ROOT / "bench/features/make_core_db.py"), str(db),
          "--from", "2020-11-01", "--box-from", "2099-01-01"],
-        check=True, capture_output=True, cwd=ROOT, timeout=300,
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
     query(db, "DELETE FROM core.games WHERE season > 2023")
     assert query(db, f"SELECT is_d1 FROM core.teams WHERE team_id = '{QUEENS}'") == [(True,)]
     code, _summary, err = features_cli(db, "build", "--as-of", "2023-04-03")

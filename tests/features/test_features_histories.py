@@ -26,12 +26,13 @@ STARTS = ("2010-11-01", "2015-11-01", "2019-11-01", "2024-11-01")
 def full_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every shipped season 2010-11 … 2025-26 (finals through 2026-02-14), box scores from
     2024-11-01."""
-    db = tmp_path_factory.mktemp("histories") / "core.duckdb"
-    subprocess.run(
+    db = tmp_path_factory.mktemp("histories") / "shipped.duckdb"
+    proc = subprocess.run(
         [sys.executable, str(ROOT / "bench/features/make_core_db.py"), str(db),
          "--box-from", "2024-11-01"],
-        check=True, capture_output=True, cwd=ROOT, timeout=300,
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
     return db
 
 

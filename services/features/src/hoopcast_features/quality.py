@@ -149,6 +149,13 @@ def checks(layer: str, rel: str, as_of: dt.date, team_seasons: str) -> list[Chec
     return [
         _rows_per_event("game_rows_match_core_games", rel, 1, layer),
         Check(
+            "game_no_duplicates",
+            BLOCKING,
+            "duplicate event_id rows",
+            f"SELECT event_id FROM {rel} GROUP BY event_id HAVING count(*) > 1",
+            target=rel,
+        ),
+        Check(
             "game_elo_prob_range",
             BLOCKING,
             "games whose elo_home_prob or f_elo_prob is NULL or outside [0, 1]",
