@@ -366,6 +366,7 @@ def build(
                 )
             # every season is recomputed anyway (e.g. FEATURE_VERSION changed): replace
             plan = plans[layer] = LayerPlan(layer, plan.lo, plan.t0, plan.changed, True)
+            ctx.extra["layers"][layer]["full"] = True
         _current_view(conn, layer, plan)
         staged = conn.execute(f"SELECT count(*) FROM features.stage_{table}").fetchone()
         ctx.count(f"{layer}_rows_staged", int(staged[0]) if staged else 0)
