@@ -2,8 +2,8 @@
 
 Schedule: weekly, Sunday 02:00 UTC (``CronTriggerTimetable("0 2 * * 0")``), catchup off, one
 active run, one task at a time.
-Tasks: check_features (sensor: labelled feature rows and no failed blocking check in the
-latest ``features.quality_checks`` run) → prepare_dataset → train_model → evaluate_model →
+Tasks: check_features (sensor: labelled feature rows and no failed check that blocks in the
+latest features run of ``ops.quality_checks``) → prepare_dataset → train_model → evaluate_model →
 register_model (``hoopcast-trainer dataset|fit|evaluate|register``; register_model updates
 the asset ``hoopcast_production_model``, with the run summary in the event's extra).
 Default args: 1 retry with exponential backoff, 4 h execution timeout, failure alert

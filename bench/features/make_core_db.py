@@ -12,9 +12,12 @@ into the core tables, the way ingestion shapes it:
   the id ``nd-<name>`` and ``is_d1 = false``;
 * ``data/boxscores/*.parquet`` → ``core.team_game_stats`` joined on (ESPN team ids, date ±1 day).
 
-Usage: ``uv run python bench/features/make_core_db.py [OUT.duckdb] [--until YYYY-MM-DD]``
-(default ``var/bench/core16.duckdb``). Games after ``--until`` are loaded as STATUS_SCHEDULED
-without scores, like the replay server's clock does.
+Usage: ``uv run python bench/features/make_core_db.py [OUT.duckdb] [--until YYYY-MM-DD]
+[--from YYYY-MM-DD] [--box-from YYYY-MM-DD]`` (default ``var/bench/core16.duckdb``). Games after
+``--until`` are loaded as STATUS_SCHEDULED without scores, like the replay server's clock does.
+``--from`` drops the games before a date (a shorter history, like ``hoopcast-ingestion collect
+--from``); ``--box-from`` loads box scores only of games from a date on (ingestion fetches them
+from ``HOOPCAST_INGEST_SUMMARIES_FROM``, 2024-11-01 in the replay profile).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ CROSSWALK = ROOT / "data/results/grdavis_name_to_espn_team_id.csv"
 BOX_GLOB = str(ROOT / "data/boxscores/ncaa_mbb_team_box_*.parquet")
 
 
-def build(out: Path, until: str) -> None:
-    """Create ``out`` (replacing it) and fill the core tables from the shipped data."""
+def build(out: Path, until: str, since: str = "1900-01-01", box_from: str = "1900-01-01") -> None:
+    """Create ``out`` (replacing it) and fill the core tables from the shipped data: games from
+    ``since``, final through ``until``, box scores of games from ``box_from`` (ISO dates)."""
     if out.exists():
         out.unlink()
     conn = connect(out)
@@ -46,7 +50,8 @@ def build(out: Path, until: str) -> None:
         FROM read_csv('{RESULTS}', header=false,
              columns={{'neutral':'VARCHAR','away':'VARCHAR','ascore':'VARCHAR','home':'VARCHAR',
                        'hscore':'VARCHAR','date':'VARCHAR','aspread':'VARCHAR'}})
-        WHERE NOT (ascore = hscore);
+        WHERE NOT (ascore = hscore)
+            AND strptime(date::VARCHAR, '%Y%m%d')::DATE >= DATE '{since}';
         CREATE TEMP TABLE xw AS
         SELECT grdavis_name, espn_team_id::VARCHAR AS team_id, espn_display_name
         FROM read_csv('{CROSSWALK}', header=true);
@@ -82,7 +87,8 @@ def build(out: Path, until: str) -> None:
               (PARTITION BY home_id, away_id, game_date ORDER BY rn) = 1);
         CREATE TEMP TABLE box AS
         SELECT * FROM read_parquet('{BOX_GLOB}', union_by_name=true)
-        WHERE team_espn_team_id IS NOT NULL AND pts > 0;
+        WHERE team_espn_team_id IS NOT NULL AND pts > 0
+            AND game_date >= DATE '{box_from}' - INTERVAL 1 DAY;
         INSERT INTO core.team_game_stats (event_id, team_id, home_away, points, fgm, fga, tpm,
             tpa, ftm, fta, orb, drb, trb, ast, stl, blk, tov, fouls)
         SELECT event_id, team_id, home_away, pts, fgm, fga, tpm, tpa, ftm, fta, orb, drb,
@@ -96,7 +102,7 @@ def build(out: Path, until: str) -> None:
              AND abs(date_diff('day', b.game_date, g.game_date)) <= 1
              AND coalesce(b.home_espn_team_id, '?') IN (g.home_team_id, g.away_team_id, '?')
              AND coalesce(b.away_espn_team_id, '?') IN (g.home_team_id, g.away_team_id, '?')
-            WHERE g.completed
+            WHERE g.completed AND g.game_date >= DATE '{box_from}'
             QUALIFY row_number() OVER (PARTITION BY g.event_id, b.team_espn_team_id
                                        ORDER BY abs(date_diff('day', b.game_date, g.game_date))) = 1
         );
@@ -113,9 +119,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=str(ROOT / "var/bench/core16.duckdb"))
     parser.add_argument("--until", default="2026-02-14", help="last date with final scores")
+    parser.add_argument("--from", dest="since", default="1900-01-01", help="first game date")
+    parser.add_argument("--box-from", default="1900-01-01", help="first date with box scores")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    build(Path(args.out), args.until)
+    build(Path(args.out), args.until, args.since, args.box_from)
     print(f"made {args.out} in {time.perf_counter() - t0:.1f} s")
 
 

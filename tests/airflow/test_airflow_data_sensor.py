@@ -81,12 +81,13 @@ def test_features_ready_reads_stored_quality_results(warehouse: Path) -> None:
     ready = sensor.poke(context())
     assert ready.is_done and ready.xcom_value["labelled_games"] > 0
     hook = HoopcastDuckDBHook(warehouse)
-    assert hook.latest_quality_results("features.quality_checks")
+    assert hook.latest_quality_results("features")
     conn = connect(warehouse)
     conn.execute(
-        "INSERT INTO features.quality_checks (run_id, checked_at, target, check_name, severity,"
-        " passed) VALUES ('later-run', now() + INTERVAL 1 HOUR, 'features.game_features',"
-        " 'labels_present', 'blocking', FALSE)"
+        "INSERT INTO ops.quality_checks (run_id, stage, checked_at, target, check_name,"
+        " severity, passed, failing_rows) VALUES ('later-run', 'features',"
+        " now() + INTERVAL 1 HOUR, 'features.game_features', 'labels_present', 'blocking',"
+        " FALSE, 3)"
     )
     conn.close()
     with pytest.raises(AirflowFailException, match="labels_present"):

@@ -77,5 +77,23 @@ def test_layers_build_alone_in_order(warehouse_db: Path, features_cli, query) ->
     assert code == 0 and summary["counts"]["checks_failed"] == 0
     assert query(
         warehouse_db,
-        "SELECT count(*) FROM features.quality_checks WHERE run_id = '" + summary["run_id"] + "'",
+        "SELECT count(*) FROM ops.quality_checks WHERE run_id = '" + summary["run_id"] + "'",
     ) == [(summary["counts"]["checks_run"],)]
+
+
+def test_tables_of_an_older_feature_version_are_replaced(
+    warehouse_db: Path, features_cli, query
+) -> None:
+    """A warehouse built by an older feature version (no quality_flags column, fingerprints of
+    another FEATURE_VERSION): the next build recomputes every season and replaces the tables
+    instead of mixing versions or asking for --full-refresh."""
+    assert features_cli(warehouse_db, "build", "--as-of", "2025-01-20")[0] == 0
+    query(warehouse_db, "ALTER TABLE features.game_features DROP COLUMN quality_flags")
+    query(warehouse_db, "UPDATE features.layer_inputs SET fingerprint = fingerprint + 1")
+    code, summary, err = features_cli(warehouse_db, "build", "--as-of", "2025-01-20")
+    assert code == 0, err
+    assert summary["layers"]["game"]["full"] is True
+    games = query(warehouse_db, "SELECT count(*) FROM core.games")[0][0]
+    assert query(
+        warehouse_db, "SELECT count(*), count(quality_flags) FROM features.game_features"
+    ) == [(games, 0)]

@@ -147,3 +147,37 @@ def test_feature_calculation(tmp_path: Path, features_cli, query) -> None:
         db, "SELECT f_diff_ls_rating FROM features.game_features WHERE event_id = '401715622'"
     )[0][0]
     assert abs(diff - 1.0) < 1e-6
+
+
+def test_overtime_final_is_labelled_and_rated(tmp_path: Path, features_cli, query) -> None:
+    """Game 1 ended in overtime (ESPN status STATUS_FINAL_OT): it is a final game like any
+    other, so it is labelled and Xavier's next row counts it, with the same hand-checked
+    values as the regulation final above."""
+    db = tmp_path / "slice.duckdb"
+    _make_db(db)
+    query(
+        db,
+        "UPDATE core.games SET status = 'STATUS_FINAL_OT', periods = 3"
+        " WHERE event_id = '401715621'",
+    )
+    code, _summary, err = features_cli(db, "build", "--as-of", "2024-11-13")
+    assert code == 0, err
+    assert query(
+        db, "SELECT home_win, home_margin FROM features.game_features WHERE event_id = '401715621'"
+    ) == [(True, 9)]
+    p1 = 1 / (1 + 10 ** (-85 / 400))
+    xavier_after_1 = 1500 + 28 * 3 * ((9 + 3) ** 0.8 / (7.5 + 0.006 * 85)) * (1 - p1)
+    poss1 = ((51 - 7 + 9 + 0.475 * 41) + (58 - 8 + 17 + 0.475 * 13)) / 2
+    played, off, elo = query(
+        db,
+        "SELECT f_games_played, f_off_rtg, f_elo FROM features.team_game_features"
+        " WHERE event_id = '401715622' AND team_id = '2752'",
+    )[0]
+    assert played == 1.0
+    assert abs(off - 100 * 78 / poss1) < 1e-9  # 107.106 from the overtime game
+    assert abs(elo - xavier_after_1) < 1e-6  # 1529.10: the overtime win moved Elo
+    checks = query(
+        db,
+        "SELECT passed FROM ops.quality_checks WHERE check_name = 'game_labels_only_when_final'",
+    )
+    assert checks == [(True,)]

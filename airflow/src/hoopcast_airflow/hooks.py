@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 from hoopcast_common.db import connect
+from hoopcast_common.quality import RESULT_COLUMNS, RESULTS_TABLE, latest_results_sql
 
 from hoopcast_airflow.config import airflow_settings, warehouse_path
 
@@ -76,25 +77,15 @@ class HoopcastDuckDBHook(BaseHook):
         )
         return [str(r[0]) for r in rows]
 
-    def latest_quality_results(self, table: str) -> list[dict[str, Any]]:
-        """The checks of the most recent quality run stored in ``table``.
+    def latest_quality_results(self, stage: str) -> list[dict[str, Any]]:
+        """The checks of ``stage``'s (``ingestion`` | ``features``) most recent quality run.
 
-        ``table`` is ``ops.quality_checks`` (ingestion) or ``features.quality_checks``; both
-        have one row per check per run with ``run_id``, ``check_name``, ``severity``
-        (``blocking``/``warning``), ``passed`` and ``checked_at``. Returns dicts of every
-        column of the latest run's rows (empty when nothing is stored yet).
+        Reads the one results table ``ops.quality_checks`` (:mod:`hoopcast_common.quality`)
+        by its column names (:data:`~hoopcast_common.quality.RESULT_COLUMNS`): one dict per
+        check of the latest run, empty when nothing is stored yet.
         """
-        if not self.table_exists(table):
+        if not self.table_exists(RESULTS_TABLE):
             return []
-        cols = self.columns(table)
-        order = "checked_at" if "checked_at" in cols else "run_id"
-        conn = connect(self.db_path, read_only=True, migrate=False)
-        try:
-            cursor = conn.execute(
-                f"SELECT * FROM {table} WHERE run_id = ("
-                f" SELECT run_id FROM {table} ORDER BY {order} DESC LIMIT 1)"
-            )
-            names = [d[0] for d in cursor.description or []]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            conn.close()
+        sql, params = latest_results_sql(stage)
+        rows = self.get_records(sql, params)
+        return [dict(zip(RESULT_COLUMNS, row, strict=True)) for row in rows]

@@ -7,8 +7,8 @@ warehouse that is locked by a writer, missing, or missing the table counts as "n
 
 * :class:`NewFinishedGamesSensor` — finished games in ``core.games`` that the features
   have not yet seen as finished (new data since the last features build).
-* :class:`FeaturesReadySensor` — labelled rows in ``features.game_features`` and no failed
-  blocking check in the latest ``features.quality_checks`` run (the stored quality results).
+* :class:`FeaturesReadySensor` — labelled rows in ``features.game_features`` and no check that
+  blocks in the latest features run of ``ops.quality_checks`` (the stored quality results).
 * :class:`ProductionModelSensor` — a ``production`` row in ``ml.model_registry``.
 * :class:`UpcomingGamesSensor` — scheduled games within ``days`` after the logical date.
 """
@@ -23,6 +23,7 @@ import duckdb
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 from hoopcast_common.errors import BadInputError
+from hoopcast_common.quality import BLOCKING, FLAG
 from hoopcast_common.settings import load_settings
 
 from hoopcast_airflow.config import resolve_profile
@@ -101,19 +102,19 @@ class NewFinishedGamesSensor(WarehouseSensor):
 class FeaturesReadySensor(WarehouseSensor):
     """Waits for labelled feature rows; fails when the latest quality run has a blocking failure.
 
-    Reads ``features.game_features`` (rows with ``home_win`` set) and the latest run of the
-    stored quality results ``features.quality_checks``. XCom: ``{"labelled_games": n,
-    "quality_checks": k}``.
+    Reads ``features.game_features`` (rows with ``home_win`` set) and the latest ``features``
+    run of the stored quality results ``ops.quality_checks``. XCom: ``{"labelled_games": n}``.
 
     Raises:
-        AirflowFailException: a blocking check of the latest run failed (names the checks).
+        AirflowFailException: a check of the latest run failed that blocks (a ``blocking``
+            check, or a ``flag`` check over its share of flagged rows; names the checks).
     """
 
     def check(self, hook: HoopcastDuckDBHook, context: Any) -> PokeReturnValue:
-        failed = blocking_failures(hook.latest_quality_results("features.quality_checks"))
+        failed = blocking_failures(hook.latest_quality_results("features"))
         if failed:
             raise AirflowFailException(
-                f"features.quality_checks: blocking checks failed in the latest run: {failed}"
+                f"ops.quality_checks: checks that block failed in the latest features run: {failed}"
             )
         row = hook.get_first(
             "SELECT count(*) FROM features.game_features WHERE home_win IS NOT NULL"
@@ -170,9 +171,10 @@ class UpcomingGamesSensor(WarehouseSensor):
 
 
 def blocking_failures(results: list[dict[str, Any]]) -> list[str]:
-    """Names of the failed ``blocking`` checks among stored quality results."""
+    """Names of the failed checks that block (severity ``blocking`` or ``flag``) among stored
+    quality results (dicts with ``check_name``, ``severity``, ``passed``)."""
     return sorted(
-        str(r.get("check_name"))
+        str(r["check_name"])
         for r in results
-        if str(r.get("severity", "blocking")).lower() == "blocking" and not r.get("passed")
+        if r["severity"] in (BLOCKING, FLAG) and not r["passed"]
     )

@@ -9,15 +9,18 @@ Layers (``--layer``), each buildable alone once the layers before it are up to d
 * ``game``: per-event rows → ``features.game_features`` (the trainer's and predictor's input).
 
 Change detection: every ``core.games`` event gets a fingerprint (hash of its game row, both
-teams' D1 flags and its team and player box-score rows); ``features.layer_inputs`` stores the
+teams' D1 membership in its season (:mod:`hoopcast_features.team_seasons`), its team and player
+box-score rows and :data:`FEATURE_VERSION`); ``features.layer_inputs`` stores the
 fingerprints each layer was last built from. A layer recomputes the seasons from the earliest
 season of any new, changed or removed event (Elo from that event's start time); nothing
 changed in any requested layer → :class:`~hoopcast_common.errors.NothingToDoError`.
 
 Publishing: rows go to ``features.stage_*`` tables first; the quality checks run on the
-published rows that are kept plus the staged rows, and only when no blocking check fails are
+published rows that are kept plus the staged rows, and only when no check blocks are
 the staged rows swapped in (delete the recomputed seasons, insert the staged rows, update Elo
-state and fingerprints) in one transaction. Otherwise nothing published changes.
+state, D1 membership and fingerprints) in one transaction. Otherwise nothing published changes.
+Rows failing a ``flag`` check (an implausible value, not a structural error) are published with
+the check names in ``features.game_features.quality_flags`` (:mod:`hoopcast_features.quality`).
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ import duckdb
 import numpy as np
 from hoopcast_common.db import transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
+from hoopcast_common.games import is_final_sql
+from hoopcast_common.quality import blocking_failures
 from hoopcast_common.runs import RunContext
 
-from hoopcast_features import quality, sql
+from hoopcast_features import quality, sql, team_seasons
 from hoopcast_features.elo import EloState, run_elo
 from hoopcast_features.ls_rating import LS_RELATION, stage_ls_rating
 
@@ -49,6 +54,9 @@ TABLES = {
     "game": "game_features",
 }
 """Layer → published table in schema ``features``."""
+FEATURE_VERSION = 2
+"""Version of the feature definitions, part of every event's fingerprint: raise it when a
+feature's formula changes, and the next build recomputes every season (a full swap)."""
 
 
 @contextmanager
@@ -77,6 +85,7 @@ def snapshot_inputs(conn: duckdb.DuckDBPyConnection) -> None:
     """Fingerprint every core.games event into temp table ``cur_inputs``.
 
     Columns: event_id, season, start_epoch (s since 1970 UTC), fingerprint (UBIGINT hash).
+    Needs the D1 membership (:func:`hoopcast_features.team_seasons.stage_team_seasons`).
     """
     conn.execute(
         f"""
@@ -93,10 +102,13 @@ def snapshot_inputs(conn: duckdb.DuckDBPyConnection) -> None:
         SELECT g.event_id, g.season, {sql.START_EPOCH} AS start_epoch,
             hash(g.season, g.season_type, g.game_date, g.start_time_utc, g.status, g.completed,
                  g.neutral_site, g.conference_competition, g.home_team_id, g.away_team_id,
-                 g.home_score, g.away_score, th.is_d1, ta.is_d1, tb.fp, pb.fp) AS fingerprint
+                 g.home_score, g.away_score, th.is_d1, ta.is_d1, tb.fp, pb.fp,
+                 {FEATURE_VERSION}) AS fingerprint
         FROM core.games g
-        LEFT JOIN core.teams th ON th.team_id = g.home_team_id
-        LEFT JOIN core.teams ta ON ta.team_id = g.away_team_id
+        LEFT JOIN {team_seasons.CURRENT} th
+            ON th.team_id = g.home_team_id AND th.season = g.season
+        LEFT JOIN {team_seasons.CURRENT} ta
+            ON ta.team_id = g.away_team_id AND ta.season = g.season
         LEFT JOIN tb ON tb.event_id = g.event_id
         LEFT JOIN pb ON pb.event_id = g.event_id
         """
@@ -187,17 +199,20 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
         f"""
         SELECT g.event_id, g.season, {sql.START_EPOCH} AS start_epoch,
                g.home_team_id, g.away_team_id,
-               {sql.IS_FINAL} AS final,
+               {is_final_sql("g")} AS final,
                coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
-               coalesce(g.neutral_site, false) AS neutral
-        FROM core.games g WHERE {sql.START_EPOCH} >= ?
+               coalesce(g.neutral_site, false) AS neutral,
+               coalesce(th.is_d1, false) AS home_d1, coalesce(ta.is_d1, false) AS away_d1
+        FROM core.games g
+        LEFT JOIN {team_seasons.CURRENT} th
+            ON th.team_id = g.home_team_id AND th.season = g.season
+        LEFT JOIN {team_seasons.CURRENT} ta
+            ON ta.team_id = g.away_team_id AND ta.season = g.season
+        WHERE {sql.START_EPOCH} >= ?
         ORDER BY start_epoch, g.event_id
         """,
         [t0],
     ).fetchnumpy()
-    is_d1 = {
-        str(t): bool(d) for t, d in conn.execute("SELECT team_id, is_d1 FROM core.teams").fetchall()
-    }
     home = [str(x) for x in games["home_team_id"]]
     away = [str(x) for x in games["away_team_id"]]
     result = run_elo(
@@ -207,7 +222,8 @@ def stage_elo(conn: duckdb.DuckDBPyConnection, t0: float, full: bool) -> int:
         np.asarray(games["final"], dtype=np.bool_),
         np.asarray(games["margin"], dtype=np.float64),
         np.asarray(games["neutral"], dtype=np.bool_),
-        is_d1,
+        np.asarray(games["home_d1"], dtype=np.bool_),
+        np.asarray(games["away_d1"], dtype=np.bool_),
         state,
     )
     # lists through unnest(): no pandas/pyarrow import on the hot path (imports cost seconds)
@@ -285,6 +301,7 @@ def build(
     conn.execute("SET preserve_insertion_order = false")
     plans: dict[str, LayerPlan | None] = {}
     with _phase(ctx, "plan"):
+        ctx.count("team_seasons", team_seasons.stage_team_seasons(conn))
         snapshot_inputs(conn)
         for layer in layers:
             for earlier in LAYERS[: LAYERS.index(layer)]:
@@ -301,6 +318,8 @@ def build(
     }
     ctx.count("changed_games", max((p.changed for p in plans.values() if p), default=0))
 
+    bounds = conn.execute("SELECT min(season) FROM cur_inputs").fetchone()
+    first_season = int(bounds[0]) if bounds and bounds[0] is not None else 0
     elo_view = "features.elo_game"
     for layer in LAYERS:
         plan = plans.get(layer)
@@ -331,40 +350,80 @@ def build(
             with _phase(ctx, "game_sql"):
                 conn.execute(
                     sql.game_sql(
-                        plan.lo, "cur_team_game_features", "cur_player_game_features", elo_view
+                        plan.lo,
+                        "cur_team_game_features",
+                        "cur_player_game_features",
+                        elo_view,
+                        team_seasons.CURRENT,
                     )
                 )
         table = TABLES[layer]
         if not plan.full and _columns(conn, table) != _columns(conn, f"stage_{table}"):
-            raise BadInputError(
-                f"features.{table} was built by a different feature version; "
-                "run `hoopcast-features build --full-refresh`"
-            )
+            if plan.lo > first_season:
+                raise BadInputError(
+                    f"features.{table} was built by a different feature version; "
+                    "run `hoopcast-features build --full-refresh`"
+                )
+            # every season is recomputed anyway (e.g. FEATURE_VERSION changed): replace
+            plan = plans[layer] = LayerPlan(layer, plan.lo, plan.t0, plan.changed, True)
+            ctx.extra["layers"][layer]["full"] = True
         _current_view(conn, layer, plan)
         staged = conn.execute(f"SELECT count(*) FROM features.stage_{table}").fetchone()
         ctx.count(f"{layer}_rows_staged", int(staged[0]) if staged else 0)
 
+    built = tuple(layer for layer in LAYERS if plans.get(layer) is not None)
     with _phase(ctx, "checks"):
+        # a game layer build runs every layer's checks: its quality_flags need all flag checks
         results = quality.run_checks(
             conn,
             run_id=ctx.run_id,
             as_of=as_of,
-            layers=tuple(layer for layer in layers if plans.get(layer) is not None),
+            layers=LAYERS if "game" in built else built,
             relations={layer: f"cur_{TABLES[layer]}" for layer in LAYERS},
-            target_prefix="staged:",
+            team_seasons=team_seasons.CURRENT,
         )
-    failed = [r for r in results if r.blocking and not r.passed]
+    failed = blocking_failures(results)
     ctx.count("checks_run", len(results))
     ctx.count("checks_failed", len([r for r in results if not r.passed]))
+    for r in results:
+        if r.failing_rows and r.check.severity != "blocking":
+            log.warning("check %s (%s): %s", r.check.name, r.check.severity, r.detail)
     if failed:
         _drop_staging(conn)
-        names = ", ".join(f"{r.name} ({r.detail})" for r in failed)
+        names = ", ".join(f"{r.check.name} ({r.detail})" for r in failed)
         raise BadInputError(
             f"blocking feature quality checks failed, previous feature tables kept: {names}"
         )
+    if "game" in built:
+        flagged = quality.flags(results)
+        ctx.extra["flagged_games"] = _flag_staged_games(conn, flagged)
     with _phase(ctx, "swap"):
         _swap(conn, plans, ctx, as_of)
         _drop_staging(conn)
+
+
+def _flag_staged_games(conn: duckdb.DuckDBPyConnection, flagged: dict[str, str]) -> int:
+    """Write ``flagged`` (event id → check names) into ``quality_flags`` of the staged game
+    rows; returns the staged games flagged (flags of kept seasons stay as published)."""
+    if not flagged:
+        return 0
+    conn.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE game_flags AS
+        SELECT unnest($1)::VARCHAR AS event_id, unnest($2)::VARCHAR AS quality_flags
+        """,
+        [list(flagged), list(flagged.values())],
+    )
+    conn.execute(
+        """
+        UPDATE features.stage_game_features s SET quality_flags = f.quality_flags
+        FROM game_flags f WHERE f.event_id = s.event_id
+        """
+    )
+    row = conn.execute(
+        "SELECT count(*) FROM features.stage_game_features WHERE quality_flags IS NOT NULL"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _swap(
@@ -375,6 +434,7 @@ def _swap(
 ) -> None:
     """Publish the staged rows of every planned layer in one transaction."""
     with transaction(conn):
+        team_seasons.publish(conn)
         for layer, plan in plans.items():
             if plan is None:
                 continue

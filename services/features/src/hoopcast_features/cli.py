@@ -117,8 +117,11 @@ def build_command(
 @app.command("check")
 def check_command(as_of: AsOf = None) -> None:
     """Run the quality checks on the published feature tables (exit 2 on blocking failure)."""
+    from hoopcast_common.quality import blocking_failures
+
+    from hoopcast_features import team_seasons
     from hoopcast_features.build import LAYERS, TABLES, table_exists
-    from hoopcast_features.quality import run_checks
+    from hoopcast_features.quality import flags, run_checks
 
     def work(conn: duckdb.DuckDBPyConnection, ctx: RunContext, day: dt.date) -> None:
         missing = [t for t in TABLES.values() if not table_exists(conn, "features", t)]
@@ -133,15 +136,17 @@ def check_command(as_of: AsOf = None) -> None:
             as_of=day,
             layers=LAYERS,
             relations={layer: f"features.{TABLES[layer]}" for layer in LAYERS},
+            team_seasons=team_seasons.PUBLISHED,
         )
         ctx.count("checks_run", len(results))
         ctx.count("checks_failed", len([r for r in results if not r.passed]))
-        ctx.extra["failed_checks"] = [r.name for r in results if not r.passed]
-        blocking = [r for r in results if r.blocking and not r.passed]
+        ctx.extra["failed_checks"] = [r.check.name for r in results if not r.passed]
+        ctx.extra["flagged_games"] = len(flags(results))
+        blocking = blocking_failures(results)
         if blocking:
             raise BadInputError(
                 "blocking feature quality checks failed: "
-                + ", ".join(f"{r.name} ({r.detail})" for r in blocking)
+                + ", ".join(f"{r.check.name} ({r.detail})" for r in blocking)
             )
 
     _execute("check", as_of, work)

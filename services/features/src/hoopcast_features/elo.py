@@ -25,14 +25,14 @@ by Elo's own log-loss on the validation seasons 2022-23 and 2023-24, mean 0.5525
   boost ``B`` and half-life ``h`` games (this addition is ours, fitted like the rest);
 * between seasons each rating regresses toward its class mean: ``R ← (1 - r) · R + r · mean``
   (D1 teams toward 1500, non-D1 toward their start rating), applied at the team's first game
-  of a new season;
+  of a new season, the class being the team's D1 membership in the new season;
 * a team seen for the first time starts at 1500 (D1) or ``INIT_NON_D1`` (non-D1 opponents, who
-  are far weaker on average).
+  are far weaker on average), by its D1 membership in that game's season
+  (:mod:`hoopcast_features.team_seasons`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,7 +100,8 @@ def run_elo(
     completed: npt.NDArray[np.bool_],
     margin: npt.NDArray[np.float64],
     neutral: npt.NDArray[np.bool_],
-    is_d1: Mapping[str, bool],
+    home_d1: npt.NDArray[np.bool_],
+    away_d1: npt.NDArray[np.bool_],
     state: EloState,
 ) -> EloResult:
     """Run the Elo recurrence over games already sorted by (start time, event id).
@@ -111,7 +112,8 @@ def run_elo(
         completed: True for final games with scores (only those update ratings).
         margin: home score minus away score (ignored where not completed).
         neutral: neutral-site flag per game.
-        is_d1: team id → D1 flag (teams missing count as non-D1).
+        home_d1, away_d1: per game, whether the team is D1 in the game's season (start rating
+            and regression target).
         state: ratings before the first game; updated in place and returned.
 
     Returns:
@@ -133,9 +135,11 @@ def run_elo(
     done = completed.tolist()
     margins = margin.tolist()
     neutrals = neutral.tolist()
+    h_d1 = home_d1.tolist()
+    a_d1 = away_d1.tolist()
 
-    def pre(team: str, season_now: int) -> tuple[float, int]:
-        base = INIT_D1 if is_d1.get(team, False) else INIT_NON_D1
+    def pre(team: str, season_now: int, d1: bool) -> tuple[float, int]:
+        base = INIT_D1 if d1 else INIT_NON_D1
         value = rating.get(team)
         if value is None:
             return base, 0
@@ -145,7 +149,7 @@ def run_elo(
 
     for i in range(n):
         h, a, s = home[i], away[i], seasons[i]
-        (rh, gh), (ra, ga) = pre(h, s), pre(a, s)
+        (rh, gh), (ra, ga) = pre(h, s, h_d1[i]), pre(a, s, a_d1[i])
         hca = 0.0 if neutrals[i] else HOME_ADVANTAGE
         diff = rh + hca - ra
         p = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))

@@ -22,11 +22,12 @@ floor) minimise
   rating is its prior (so an unrelated new scheduled game changes no solved value).
 
 Why not SQL: each day needs a solve of a linear system coupling every team (≈ 366 unknowns).
-It is solved by conjugate gradients preconditioned with the diagonal (Jacobi), with the normal
-matrix applied game by game through ``numpy.bincount`` (no dense matrix, no BLAS threads; the
-same inputs give the same floating-point result, so an incremental build equals a full
-refresh). Each day is solved from scratch (start: the priors), never warm-started from the day
-before, so a build can resume at any day: :func:`season_ratings` recomputes only the days from
+It is solved by SciPy's conjugate gradients (``scipy.sparse.linalg.cg``) preconditioned with
+the diagonal (Jacobi), the normal matrix applied game by game through ``numpy.bincount`` (no
+dense matrix, no BLAS threads: the same inputs give the same floating-point result, so an
+incremental build equals a full refresh).
+Each day is solved from scratch (start: the priors), never warm-started from the day before,
+so a build can resume at any day: :func:`season_ratings` recomputes only the days from
 ``resume_day`` on.
 
 Constants were chosen on validation seasons 2022-23 and 2023-24 (docs/guides/features.md).
@@ -40,8 +41,11 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import numpy.typing as npt
+from hoopcast_common.games import is_final_sql
+from scipy.sparse.linalg import LinearOperator, cg
 
-from hoopcast_features.sql import IS_FINAL, START_EPOCH
+from hoopcast_features import team_seasons
+from hoopcast_features.sql import START_EPOCH
 
 HOME_COURT = 2.0
 """Home-court advantage ``H`` in points of margin (0 at neutral sites)."""
@@ -92,13 +96,18 @@ def solve(
 ) -> FloatArray:
     """Ratings minimising ``Σ w·(target − (r_home − r_away))² + ridge·Σ (r − prior)²``.
 
-    ``target`` is the capped margin minus the home-court term. Solved by Jacobi-preconditioned
-    conjugate gradients on the normal equations ``(L + ridge·I) r = b`` (``L`` the weighted
-    graph Laplacian of the games), starting from ``prior``. Returns one rating per team
+    ``target`` is the capped margin minus the home-court term. Solves the normal equations
+    ``(L + ridge·I) r = b`` (``L`` the weighted graph Laplacian of the games) by SciPy's
+    conjugate gradients (``scipy.sparse.linalg.cg``) preconditioned with the inverse diagonal
+    (Jacobi), starting from ``prior``, to a residual norm of ``CG_TOLERANCE`` × ‖b‖. The matrix
+    is a ``LinearOperator`` applied game by game through ``numpy.bincount`` (as fast as the
+    hand-written loop it replaced; an assembled sparse matrix cost 45–65 % more per build,
+    ``bench/features/bench_build.py`` phase ``ls_rating``). Returns one rating per team
     (length ``len(prior)``, points).
 
     Raises:
         ValueError: ``ridge`` is not positive (the system would be singular).
+        ArithmeticError: conjugate gradients did not converge in ``CG_MAX_ITER`` iterations.
     """
     if ridge <= 0:
         raise ValueError(f"ridge must be positive, got {ridge}")
@@ -108,28 +117,29 @@ def solve(
     diag = ridge + np.bincount(home, weight, n) + np.bincount(away, weight, n)
 
     def apply(r: FloatArray) -> FloatArray:
+        r = r.ravel()
         d = weight * (r[home] - r[away])
         out: FloatArray = ridge * r + np.bincount(home, d, n) - np.bincount(away, d, n)
         return out
 
-    x = prior.copy()
-    res = b - apply(x)
-    stop = CG_TOLERANCE * float(np.sqrt(np.sum(b * b)))
-    z = res / diag
-    p = z.copy()
-    rz = float(np.sum(res * z))
-    for _ in range(CG_MAX_ITER):
-        if float(np.sqrt(np.sum(res * res))) <= stop:
-            break
-        ap = apply(p)
-        alpha = rz / float(np.sum(p * ap))
-        x += alpha * p
-        res -= alpha * ap
-        z = res / diag
-        rz_next = float(np.sum(res * z))
-        p = z + (rz_next / rz) * p
-        rz = rz_next
-    return x
+    def jacobi(r: FloatArray) -> FloatArray:
+        out: FloatArray = r.ravel() / diag
+        return out
+
+    normal = LinearOperator((n, n), matvec=apply, dtype=np.float64)
+    x, info = cg(
+        normal,
+        b,
+        x0=prior.copy(),
+        rtol=CG_TOLERANCE,
+        atol=0.0,
+        maxiter=CG_MAX_ITER,
+        M=LinearOperator((n, n), matvec=jacobi, dtype=np.float64),
+    )
+    if info != 0:
+        raise ArithmeticError(f"conjugate gradients did not converge (scipy cg info {info})")
+    solved: FloatArray = np.asarray(x, dtype=np.float64)
+    return solved
 
 
 def _solve_upto(games: SeasonGames, upto: int, prior: FloatArray) -> FloatArray:
@@ -221,7 +231,8 @@ def run_ls_rating(
     final: npt.NDArray[np.bool_],
     margin: FloatArray,
     neutral: npt.NDArray[np.bool_],
-    is_d1: dict[str, bool],
+    home_d1: npt.NDArray[np.bool_],
+    away_d1: npt.NDArray[np.bool_],
     rate_from: int,
     resume: dict[int, int] | None = None,
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
@@ -230,9 +241,9 @@ def run_ls_rating(
     Seasons before ``rate_from`` only provide the priors of the next season (their games are
     not rated, ``computed`` False): pass the season before the first one to rate. A season
     directly after a gap (or the first season) starts from the default priors. ``resume`` maps a
-    season to the first day (days since 1970) to compute in it (the rest is stored). Teams
-    missing from ``is_d1`` or not D1 are pooled as one non-D1 team. Returns
-    ``(home_pre, away_pre, computed)`` per game (points; NaN where not computed).
+    season to the first day (days since 1970) to compute in it (the rest is stored). A team
+    not D1 in the game's season (``home_d1``/``away_d1`` False) is pooled as the non-D1 team.
+    Returns ``(home_pre, away_pre, computed)`` per game (points; NaN where not computed).
 
     Raises:
         ValueError: the games are not sorted by (season, day).
@@ -244,8 +255,8 @@ def run_ls_rating(
     home_pre = np.full(n, np.nan)
     away_pre = np.full(n, np.nan)
     computed = np.zeros(n, dtype=np.bool_)
-    hk = [t if is_d1.get(t, False) else NON_D1_POOL for t in home]
-    ak = [t if is_d1.get(t, False) else NON_D1_POOL for t in away]
+    hk = [t if d else NON_D1_POOL for t, d in zip(home, home_d1.tolist(), strict=True)]
+    ak = [t if d else NON_D1_POOL for t, d in zip(away, away_d1.tolist(), strict=True)]
     previous: dict[str, float] = {}
     bounds: list[int] = (
         np.flatnonzero(np.r_[True, season[1:] != season[:-1], True]).tolist() if n else []
@@ -285,7 +296,8 @@ def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: b
     """Pre-game least-squares ratings of every team-game of seasons ``>= lo`` into the temp
     table ``ls_rating_game`` (event_id, team_id, ls_rating in points).
 
-    Reads ``core.games`` and ``core.teams`` from season ``lo − 1`` (its end-of-season rating is
+    Reads ``core.games`` and the D1 membership (temp table ``cur_team_seasons``) from season
+    ``lo − 1`` (its end-of-season rating is
     season ``lo``'s prior). Incremental (``full`` False, the build starting at ``t0`` seconds
     since 1970): the days of season ``lo`` before the first game starting at or after ``t0``
     (and before the UTC day preceding ``t0``) keep the ratings published in
@@ -309,17 +321,18 @@ def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: b
     games = conn.execute(
         f"""
         SELECT g.event_id, g.season, {_DAY} AS day, g.home_team_id, g.away_team_id,
-               {IS_FINAL} AS final,
+               {is_final_sql("g")} AS final,
                coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
-               coalesce(g.neutral_site, false) AS neutral
-        FROM core.games g WHERE g.season >= ?
+               coalesce(g.neutral_site, false) AS neutral,
+               coalesce(th.is_d1, false) AS home_d1, coalesce(ta.is_d1, false) AS away_d1
+        FROM core.games g
+        LEFT JOIN {team_seasons.CURRENT} th ON th.team_id = g.home_team_id AND th.season = g.season
+        LEFT JOIN {team_seasons.CURRENT} ta ON ta.team_id = g.away_team_id AND ta.season = g.season
+        WHERE g.season >= ?
         ORDER BY g.season, day, {START_EPOCH}, g.event_id
         """,
         [lo - 1],
     ).fetchnumpy()
-    is_d1 = {
-        str(t): bool(d) for t, d in conn.execute("SELECT team_id, is_d1 FROM core.teams").fetchall()
-    }
     event = [str(x) for x in games["event_id"]]
     home = [str(x) for x in games["home_team_id"]]
     away = [str(x) for x in games["away_team_id"]]
@@ -331,7 +344,8 @@ def stage_ls_rating(conn: duckdb.DuckDBPyConnection, lo: int, t0: float, full: b
         np.asarray(games["final"], dtype=np.bool_),
         np.asarray(games["margin"], dtype=np.float64),
         np.asarray(games["neutral"], dtype=np.bool_),
-        is_d1,
+        np.asarray(games["home_d1"], dtype=np.bool_),
+        np.asarray(games["away_d1"], dtype=np.bool_),
         rate_from=lo,
         resume=resume,
     )

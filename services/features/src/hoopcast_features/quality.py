@@ -1,49 +1,71 @@
 """Feature quality checks: row counts, duplicates, value ranges, labels, null rates, freshness.
 
-Each check is one SQL query returning ``(observed, passed, detail)``; results are stored per run
-in ``features.quality_checks``. Blocking checks stop a build from publishing (exit 2);
-warnings are recorded only. ``build`` runs them on the staged result before the swap, ``check``
-on the published tables.
+The checks are :class:`hoopcast_common.quality.Check` queries selecting failing rows, stored
+with every other stage's in ``ops.quality_checks`` (stage ``features``). What a failure does
+follows its severity (:mod:`hoopcast_common.quality`):
+
+* ``blocking`` — structural: a missing or duplicated row, a label that disagrees with the
+  game's status, a missing Elo probability, and an implausible final score in ``core.games``
+  (an input error that would spread into every later game of both teams, so flagging the one
+  game could not contain it). The build publishes nothing (exit 2).
+* ``flag`` — an implausible feature value (Elo, efficiency ratings, player shares) on a few
+  rows: those rows' events get the check's name in ``features.game_features.quality_flags``
+  and the build publishes; more than :data:`MAX_FLAGGED_SHARE` of the checked rows failing
+  is a systematic error and blocks.
+* ``warning`` — null rate and freshness: reported only.
+
+``build`` runs them on the staged result before the swap, ``check`` on the published tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import duckdb
-from hoopcast_common.db import transaction
+from hoopcast_common import quality
+from hoopcast_common.games import is_final_sql
+from hoopcast_common.quality import BLOCKING, FLAG, WARNING, Check, CheckResult
 
+STAGE = "features"
 ELO_RANGE = (700.0, 2400.0)
 """Plausible Elo ratings (D1 spans about 1100-2000; non-D1 start at 1100)."""
 RATING_RANGE = (50.0, 160.0)
 """Plausible pre-game points per 100 possessions (offensive and defensive, raw and adjusted)
-of a D1 team with at least 5 games played this season (non-D1 teams, who mostly play D1
-opponents, can be far outside it)."""
+of a team that is D1 in the game's season with at least 5 games played this season (non-D1
+teams, who mostly play D1 opponents, can be far outside it)."""
 SCORE_RANGE = (0, 200)
 """Plausible final scores in core.games (a value outside is an ingestion error)."""
 MAX_NULL_RATE = 0.02
 """Highest share of NULL ``f_diff_adj_net`` among D1 games of teams with ≥ 5 games played."""
 MAX_STALENESS_DAYS = 10
 """Warn when the newest final game is more than this many days before ``as_of``."""
+MAX_FLAGGED_SHARE = 0.01
+"""Share of the checked rows a ``flag`` check may flag before it blocks (1 %: a few outliers
+are flagged, a broken feature is not published)."""
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's outcome: ``observed`` value, ``passed``, and whether failure is blocking."""
+def _rows_per_event(name: str, rel: str, per_event: int, layer: str) -> Check:
+    """Blocking: every core.games event has exactly ``per_event`` rows in ``rel`` and ``rel``
+    has no row of another event."""
+    return Check(
+        name,
+        BLOCKING,
+        f"events without exactly {per_event} {layer} rows (missing, extra, or not in core.games)",
+        f"""SELECT coalesce(g.event_id, r.event_id) FROM core.games g
+        FULL OUTER JOIN (SELECT event_id, count(*) AS n FROM {rel} GROUP BY event_id) r
+            ON r.event_id = g.event_id
+        WHERE g.event_id IS NULL OR coalesce(r.n, 0) <> {per_event}""",
+        target=rel,
+    )
 
-    name: str
-    target: str
-    blocking: bool
-    passed: bool
-    observed: float | None
-    threshold: str
-    detail: str
 
+def checks(layer: str, rel: str, as_of: dt.date, team_seasons: str) -> list[Check]:
+    """The checks of one layer (``team`` | ``player`` | ``game``) on relation ``rel``.
 
-def _checks(layer: str, rel: str, as_of: dt.date) -> list[tuple[str, bool, str, str]]:
-    """(name, blocking, threshold, SQL → (observed, passed, detail)) for one layer's relation."""
+    ``team_seasons`` names the relation of D1 membership per (team_id, season)
+    (``features.team_seasons`` layout).
+    """
     lo_e, hi_e = ELO_RANGE
     lo_r, hi_r = RATING_RANGE
     lo_s, hi_s = SCORE_RANGE
@@ -52,127 +74,123 @@ def _checks(layer: str, rel: str, as_of: dt.date) -> list[tuple[str, bool, str, 
             f"{c} NOT BETWEEN {lo_r} AND {hi_r}"
             for c in ("f_off_rtg", "f_def_rtg", "f_adj_off", "f_adj_def")
         )
+        d1_rows = f"""FROM {rel} r JOIN {team_seasons} s
+            ON s.team_id = r.team_id AND s.season = r.season AND s.is_d1
+            WHERE r.f_games_played >= 5"""
         return [
-            (
+            Check(
                 "core_final_scores_plausible",
-                True,
-                f"scores in [{lo_s}, {hi_s}]",
-                f"""SELECT count(*), count(*) = 0, 'final games with implausible scores: '
-                    || coalesce(string_agg(event_id, ', ' ORDER BY event_id), 'none')
-                FROM core.games WHERE completed AND status = 'STATUS_FINAL'
-                    AND (home_score NOT BETWEEN {lo_s} AND {hi_s}
-                         OR away_score NOT BETWEEN {lo_s} AND {hi_s})""",
+                BLOCKING,
+                f"final games with a score outside [{lo_s}, {hi_s}]",
+                f"""SELECT g.event_id FROM core.games g WHERE {is_final_sql("g")}
+                    AND (g.home_score NOT BETWEEN {lo_s} AND {hi_s}
+                         OR g.away_score NOT BETWEEN {lo_s} AND {hi_s})
+                    ORDER BY g.event_id""",
+                target="core.games",
             ),
-            (
-                "team_rows_match_core_games",
-                True,
-                "2 per core.games event",
-                f"""SELECT (SELECT count(*) FROM {rel}),
-                    (SELECT count(*) FROM {rel}) = 2 * (SELECT count(*) FROM core.games),
-                    'rows ' || (SELECT count(*) FROM {rel}) || ' vs 2 x '
-                    || (SELECT count(*) FROM core.games) || ' events'""",
-            ),
-            (
+            _rows_per_event("team_rows_match_core_games", rel, 2, layer),
+            Check(
                 "team_no_duplicates",
-                True,
-                "0",
-                f"""SELECT count(*) - count(DISTINCT (event_id, team_id)),
-                    count(*) = count(DISTINCT (event_id, team_id)),
-                    'duplicate (event_id, team_id) rows' FROM {rel}""",
+                BLOCKING,
+                "duplicate (event_id, team_id) rows",
+                f"""SELECT event_id || ':' || team_id FROM {rel}
+                    GROUP BY event_id, team_id HAVING count(*) > 1""",
+                target=rel,
             ),
-            (
+            Check(
+                "team_elo_missing",
+                BLOCKING,
+                "team-games without a pre-game Elo rating",
+                f"SELECT event_id || ':' || team_id FROM {rel} WHERE f_elo IS NULL",
+                target=rel,
+            ),
+            Check(
                 "team_elo_range",
-                True,
-                f"[{lo_e}, {hi_e}]",
-                f"""SELECT count(*), count(*) = 0,
-                    'Elo ratings outside range or NULL (min ' || (SELECT min(f_elo) FROM {rel})
-                    || ', max ' || (SELECT max(f_elo) FROM {rel}) || ')'
-                FROM {rel} WHERE f_elo IS NULL OR f_elo NOT BETWEEN {lo_e} AND {hi_e}""",
+                FLAG,
+                f"team-games with a pre-game Elo rating outside [{lo_e}, {hi_e}]",
+                f"""SELECT event_id || ':' || team_id || ' (' || round(f_elo, 1) || ')', event_id
+                    FROM {rel} WHERE f_elo NOT BETWEEN {lo_e} AND {hi_e}
+                    ORDER BY event_id, team_id""",
+                target=rel,
+                checked_sql=f"SELECT count(*) FROM {rel}",
+                max_share=MAX_FLAGGED_SHARE,
             ),
-            (
+            Check(
                 "team_rating_range",
-                True,
-                f"[{lo_r}, {hi_r}]",
-                f"""SELECT count(*), count(*) = 0,
-                    'D1 team-games (>= 5 games played) with an efficiency rating outside the range'
-                FROM {rel} r JOIN core.teams t ON t.team_id = r.team_id AND t.is_d1
-                WHERE r.f_games_played >= 5 AND ({ratings})""",
+                FLAG,
+                "team-games of a D1 team (in that season, >= 5 games played) with a pre-game "
+                f"efficiency rating outside [{lo_r}, {hi_r}]",
+                f"""SELECT r.event_id || ':' || r.team_id, r.event_id {d1_rows}
+                    AND ({ratings}) ORDER BY r.event_id, r.team_id""",
+                target=rel,
+                checked_sql=f"SELECT count(*) {d1_rows}",
+                max_share=MAX_FLAGGED_SHARE,
             ),
         ]
     if layer == "player":
         return [
-            (
-                "player_rows_match_team_rows",
-                True,
-                "2 per core.games event",
-                f"""SELECT (SELECT count(*) FROM {rel}),
-                    (SELECT count(*) FROM {rel}) = 2 * (SELECT count(*) FROM core.games),
-                    'rows ' || (SELECT count(*) FROM {rel})""",
-            ),
-            (
+            _rows_per_event("player_rows_match_team_rows", rel, 2, layer),
+            Check(
                 "player_values_in_range",
-                True,
-                "[0, 1]",
-                f"""SELECT count(*), count(*) = 0, 'continuity or availability outside [0, 1]'
-                FROM {rel} WHERE f_minutes_continuity NOT BETWEEN 0 AND 1
-                    OR f_top_scorer_played NOT BETWEEN 0 AND 1""",
+                FLAG,
+                "team-games with minutes continuity or top-scorer availability outside [0, 1]",
+                f"""SELECT event_id || ':' || team_id, event_id FROM {rel}
+                    WHERE f_minutes_continuity NOT BETWEEN 0 AND 1
+                        OR f_top_scorer_played NOT BETWEEN 0 AND 1
+                    ORDER BY event_id, team_id""",
+                target=rel,
+                checked_sql=f"SELECT count(*) FROM {rel}",
+                max_share=MAX_FLAGGED_SHARE,
             ),
         ]
+    day = f"DATE '{as_of.isoformat()}'"
+    population = f"""FROM {rel} WHERE is_d1_game AND f_home_games_played >= 5
+        AND f_away_games_played >= 5"""
     return [
-        (
-            "game_rows_match_core_games",
-            True,
-            "1 per core.games event",
-            f"""SELECT (SELECT count(*) FROM {rel}),
-                (SELECT count(*) FROM {rel}) = (SELECT count(*) FROM core.games),
-                'rows ' || (SELECT count(*) FROM {rel}) || ' vs '
-                || (SELECT count(*) FROM core.games) || ' events'""",
-        ),
-        (
+        _rows_per_event("game_rows_match_core_games", rel, 1, layer),
+        Check(
             "game_no_duplicates",
-            True,
-            "0",
-            f"""SELECT count(*) - count(DISTINCT event_id), count(*) = count(DISTINCT event_id),
-                'duplicate event_id rows' FROM {rel}""",
+            BLOCKING,
+            "duplicate event_id rows",
+            f"SELECT event_id FROM {rel} GROUP BY event_id HAVING count(*) > 1",
+            target=rel,
         ),
-        (
+        Check(
             "game_elo_prob_range",
-            True,
-            "[0, 1], not NULL",
-            f"""SELECT count(*), count(*) = 0, 'elo_home_prob NULL or outside [0, 1]'
-            FROM {rel} WHERE elo_home_prob IS NULL OR elo_home_prob NOT BETWEEN 0 AND 1
-                OR f_elo_prob NOT BETWEEN 0 AND 1""",
+            BLOCKING,
+            "games whose elo_home_prob or f_elo_prob is NULL or outside [0, 1]",
+            f"""SELECT event_id FROM {rel} WHERE elo_home_prob IS NULL
+                OR elo_home_prob NOT BETWEEN 0 AND 1 OR f_elo_prob NOT BETWEEN 0 AND 1""",
+            target=rel,
         ),
-        (
+        Check(
             "game_labels_only_when_final",
-            True,
-            "0",
-            f"""SELECT count(*), count(*) = 0,
-                'games whose labels disagree with their status (final ⇔ labels)'
-            FROM {rel} WHERE (home_win IS NULL) = (completed AND status = 'STATUS_FINAL')
-                OR (home_win IS NULL) <> (home_margin IS NULL)""",
+            BLOCKING,
+            "games whose labels disagree with their status (final, incl. overtime ⇔ labels)",
+            f"""SELECT f.event_id FROM {rel} f JOIN core.games g ON g.event_id = f.event_id
+                WHERE (f.home_win IS NULL) = {is_final_sql("g")}
+                    OR (f.home_win IS NULL) <> (f.home_margin IS NULL)
+                ORDER BY f.event_id""",
+            target=rel,
         ),
-        (
+        Check(
             "game_null_rate_adj_net",
-            False,
-            f"<= {MAX_NULL_RATE}",
-            f"""SELECT coalesce(avg(CASE WHEN f_diff_adj_net IS NULL THEN 1.0 ELSE 0.0 END), 0),
-                coalesce(avg(CASE WHEN f_diff_adj_net IS NULL THEN 1.0 ELSE 0.0 END), 0)
-                    <= {MAX_NULL_RATE},
-                'NULL share of f_diff_adj_net, D1 games with both teams >= 5 games played'
-            FROM {rel} WHERE is_d1_game AND f_home_games_played >= 5
-                AND f_away_games_played >= 5""",
+            WARNING,
+            "D1 games (both teams >= 5 games played) with a NULL f_diff_adj_net",
+            f"SELECT event_id {population} AND f_diff_adj_net IS NULL ORDER BY event_id",
+            target=rel,
+            checked_sql=f"SELECT count(*) {population}",
+            max_share=MAX_NULL_RATE,
         ),
-        (
+        Check(
             "game_freshness",
-            False,
-            f"<= {MAX_STALENESS_DAYS} days",
-            f"""SELECT date_diff('day', max(game_date), DATE '{as_of.isoformat()}'),
-                coalesce(date_diff('day', max(game_date), DATE '{as_of.isoformat()}'), 999)
-                    <= {MAX_STALENESS_DAYS},
-                'days from the newest final game (' || coalesce(max(game_date)::VARCHAR, 'none')
-                || ') to as-of'
-            FROM {rel} WHERE home_win IS NOT NULL AND game_date <= DATE '{as_of.isoformat()}'""",
+            WARNING,
+            f"newest final game more than {MAX_STALENESS_DAYS} days before as-of {as_of}",
+            f"""SELECT 'newest final game: ' || coalesce(max(game_date)::VARCHAR, 'none')
+                FROM {rel} WHERE home_win IS NOT NULL AND game_date <= {day}
+                HAVING coalesce(date_diff('day', max(game_date), {day}), 999)
+                    > {MAX_STALENESS_DAYS}""",
+            target=rel,
         ),
     ]
 
@@ -182,44 +200,28 @@ def run_checks(
     *,
     run_id: str,
     as_of: dt.date,
-    layers: tuple[str, ...],
+    layers: Sequence[str],
     relations: Mapping[str, str],
-    target_prefix: str = "",
+    team_seasons: str,
 ) -> list[CheckResult]:
-    """Run the checks of ``layers`` on ``relations`` (layer → table or view) and store them.
+    """Run the checks of ``layers`` on ``relations`` (layer → table or view) and store them in
+    ``ops.quality_checks`` (stage ``features``, ``target`` = the relation) in their own
+    transaction, also when a check fails, so failed builds leave their evidence.
 
-    Results are inserted into ``features.quality_checks`` (``target`` = prefix + relation) in
-    their own transaction, also when a check fails, so failed builds leave their evidence.
+    Raises:
+        duckdb.Error: a relation does not exist.
     """
-    results: list[CheckResult] = []
-    for layer in layers:
-        rel = relations[layer]
-        for name, blocking, threshold, query in _checks(layer, rel, as_of):
-            row = conn.execute(query).fetchone()
-            observed = None if row is None or row[0] is None else float(row[0])
-            passed = bool(row[1]) if row is not None and row[1] is not None else False
-            detail = str(row[2]) if row is not None and row[2] is not None else ""
-            results.append(
-                CheckResult(
-                    name, target_prefix + rel, blocking, passed, observed, threshold, detail
-                )
-            )
-    with transaction(conn):
-        for r in results:
-            conn.execute(
-                "INSERT OR REPLACE INTO features.quality_checks (run_id, as_of, target,"
-                " check_name, severity, passed, observed, threshold, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    as_of,
-                    r.target,
-                    r.name,
-                    "blocking" if r.blocking else "warning",
-                    r.passed,
-                    r.observed,
-                    r.threshold,
-                    r.detail,
-                ],
-            )
+    todo = [c for layer in layers for c in checks(layer, relations[layer], as_of, team_seasons)]
+    results = quality.run_checks(conn, todo)
+    quality.store_results(conn, run_id=run_id, stage=STAGE, as_of=as_of, results=results)
     return results
+
+
+def flags(results: Sequence[CheckResult]) -> dict[str, str]:
+    """Event id → comma-separated names (sorted) of the ``flag`` checks that flagged one of its
+    rows; events without a flag are absent."""
+    names: dict[str, set[str]] = {}
+    for result in results:
+        for event in result.flagged:
+            names.setdefault(event, set()).add(result.check.name)
+    return {event: ",".join(sorted(n)) for event, n in names.items()}

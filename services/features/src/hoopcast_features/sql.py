@@ -5,7 +5,9 @@ published tables) and writes a *staging* table ``features.stage_<layer>`` holdin
 seasons ``>= lo`` only; :mod:`hoopcast_features.build` swaps them in. All windows are
 partitioned by team and season and look only at ``ROWS ... 1 PRECEDING`` in start order, which
 is what makes every value point-in-time: a row sees only that team's *earlier finished* games
-(rows of scheduled games carry NULL game values, so they never contribute).
+(rows of scheduled games carry NULL game values, so they never contribute). A game is final by
+:func:`hoopcast_common.games.is_final_sql` (overtime finals included); only final games feed
+any feature.
 
 Seasons ``lo - 2`` and ``lo - 1`` are read as well, because a season's priors come from the
 previous season's full-season values, whose opponent adjustment uses that season's pre-game
@@ -24,8 +26,19 @@ from __future__ import annotations
 
 import math
 
+from hoopcast_common.games import is_final_sql
+
 PACE_FALLBACK = 68.0
-"""Possessions per team per game assumed where box scores are missing (D1 mean 2017-2025)."""
+"""League pace: possessions per team per game (D1 mean 2017-2025), used for a side without a
+pace in the expected margin and total."""
+POSS_BASE = 42.0
+"""Possessions of a game without both box scores, estimated from its points:
+``POSS_BASE + POSS_PER_POINT × (home points + away points)`` (least-squares line of the box-score
+possessions on total points, 51,462 D1 games 2016-17 … 2025-26, ``bench/features/fit_poss.py``:
+rating error 7.3 → 5.6 points per 100 possessions against a constant 68). A constant made a
+fast, lopsided game look like an extreme efficiency (143-49 read as 210 points per 100)."""
+POSS_PER_POINT = 0.19
+"""Possessions per point scored in the game (see :data:`POSS_BASE`)."""
 LEAGUE_EFFICIENCY = 103.0
 """Centre of points per 100 possessions used by the opponent adjustment (D1 mean)."""
 HOME_EFFICIENCY_EDGE = 3.2
@@ -44,13 +57,6 @@ UNRATED_DEF = 114.0
 START_EPOCH = "coalesce(epoch(g.start_time_utc), epoch(g.game_date::TIMESTAMP) + 61200)"
 """SQL over ``core.games g``: the game's start in seconds since 1970 UTC — ESPN's start time,
 or the game date at 17:00 UTC when it is missing. Windows order a team's games by it."""
-IS_FINAL = (
-    "coalesce(g.completed AND g.status = 'STATUS_FINAL' AND g.home_score IS NOT NULL"
-    " AND g.away_score IS NOT NULL AND g.home_score <> g.away_score, false)"
-)
-"""SQL BOOLEAN over ``core.games g``: the game counts as final (completed, ESPN status
-``STATUS_FINAL``, both scores set and different); only final games feed any feature."""
-
 DIGITS = 9
 """Decimals features are rounded to: parallel window sums may differ in the last bits of a
 double between runs, and rounding makes incremental and full builds byte-identical."""
@@ -59,8 +65,8 @@ _LAMBDA = math.log(2.0) / HALF_LIFE_GAMES
 
 # per-game value columns averaged into pre-game features: name -> SQL over the `tg` columns
 _GAME_VALUES: dict[str, str] = {
-    "off_rtg": "100.0 * pts / coalesce(poss, {pace})",
-    "def_rtg": "100.0 * opp_pts / coalesce(poss, {pace})",
+    "off_rtg": "100.0 * pts / coalesce(poss, {poss})",
+    "def_rtg": "100.0 * opp_pts / coalesce(poss, {poss})",
     "pace": "poss",
     "margin": "pts - opp_pts",
     "win": "CASE WHEN pts > opp_pts THEN 1.0 ELSE 0.0 END",
@@ -110,7 +116,8 @@ def base_sql(lo: int) -> str:
     """
     values = ",\n".join(
         f"CASE WHEN final {'' if name in _POINTS_VALUES else 'AND poss IS NOT NULL'} "
-        f"THEN {expr.format(pace=PACE_FALLBACK)} END AS g_{name}"
+        f"THEN {expr.format(poss=f'({POSS_BASE} + {POSS_PER_POINT} * (pts + opp_pts))')} END "
+        f"AS g_{name}"
         for name, expr in _GAME_VALUES.items()
     )
     return f"""
@@ -119,7 +126,7 @@ def base_sql(lo: int) -> str:
 CREATE OR REPLACE TEMP TABLE t_cross AS
 WITH g AS (
     SELECT event_id, season, game_date, home_team_id, away_team_id,
-           {START_EPOCH} AS start_epoch, {IS_FINAL} AS final,
+           {START_EPOCH} AS start_epoch, {is_final_sql("g")} AS final,
            home_score - away_score AS margin
     FROM core.games g
 ), s AS (
@@ -142,7 +149,7 @@ QUALIFY season >= {lo};
 CREATE OR REPLACE TEMP TABLE tg AS
 WITH g AS (
     SELECT event_id, season, game_date, coalesce(season_type, 2) AS season_type,
-           {START_EPOCH} AS start_epoch, {IS_FINAL} AS final,
+           {START_EPOCH} AS start_epoch, {is_final_sql("g")} AS final,
            coalesce(neutral_site, false) AS neutral, home_team_id, away_team_id,
            home_score, away_score
     FROM core.games g WHERE season >= {lo - 2}
@@ -424,13 +431,16 @@ DIFF_FEATURES = (
 PLAYER_FEATURES = ("minutes_continuity", "top_scorer_played", "player_games")
 
 
-def game_sql(lo: int, team: str, player: str, elo: str) -> str:
+def game_sql(lo: int, team: str, player: str, elo: str, team_seasons: str) -> str:
     """Game layer: one row per core.games event into ``features.stage_game_features``.
 
     Context, labels, ``elo_home_prob`` and, per side, the team and player features
     (``f_home_*``, ``f_away_*``), home-minus-away differences (``f_diff_*``) and the expected
     margin from adjusted efficiencies: ``f_exp_margin = (net_home − net_away)·pace/100 + venue
-    edge``, with ``pace = pace_home + pace_away − league pace``.
+    edge``, with ``pace = pace_home + pace_away − league pace``. D1 flags (``is_d1_game``,
+    ``f_*_is_d1``) are each team's membership in the game's season from ``team_seasons``
+    (:mod:`hoopcast_features.team_seasons`). ``quality_flags`` is NULL here; the build fills
+    it from the ``flag`` quality checks.
     """
     sides = []
     for side in ("home", "away"):
@@ -445,7 +455,7 @@ def game_sql(lo: int, team: str, player: str, elo: str) -> str:
 CREATE OR REPLACE TABLE features.stage_game_features AS
 SELECT event_id, season, game_date, start_time_utc, home_team_id, away_team_id, neutral_site,
     status, completed, is_d1_game, home_win, home_margin, elo_home_prob,
-    round(COLUMNS('^f_'), {DIGITS})
+    NULL::VARCHAR AS quality_flags, round(COLUMNS('^f_'), {DIGITS})
 FROM (
 SELECT g.event_id, g.season, g.game_date, g.start_time_utc, g.home_team_id, g.away_team_id,
     coalesce(g.neutral_site, false) AS neutral_site, g.status, g.completed,
@@ -459,8 +469,8 @@ SELECT g.event_id, g.season, g.game_date, g.start_time_utc, g.home_team_id, g.aw
         AS f_conference_game,
     CASE WHEN coalesce(g.season_type, 2) = 3 THEN 1.0 ELSE 0.0 END AS f_postseason,
     date_diff('day', make_date(g.season - 1, 11, 1), g.game_date)::DOUBLE AS f_season_day,
-    CASE WHEN th.is_d1 THEN 1.0 ELSE 0.0 END AS f_home_is_d1,
-    CASE WHEN ta.is_d1 THEN 1.0 ELSE 0.0 END AS f_away_is_d1,
+    CASE WHEN coalesce(th.is_d1, false) THEN 1.0 ELSE 0.0 END AS f_home_is_d1,
+    CASE WHEN coalesce(ta.is_d1, false) THEN 1.0 ELSE 0.0 END AS f_away_is_d1,
     ((h.f_adj_off + a.f_adj_def) - (a.f_adj_off + h.f_adj_def)) * ({pace}) / 100.0
         + CASE WHEN coalesce(g.neutral_site, false) THEN 0.0
                ELSE {HOME_EFFICIENCY_EDGE} * ({pace}) / 100.0 END AS f_exp_margin,
@@ -477,8 +487,8 @@ LEFT JOIN {player} hp
 LEFT JOIN {player} ap
     ON ap.event_id = g.event_id AND ap.team_id = g.away_team_id AND ap.season >= {lo}
 LEFT JOIN {elo} e ON e.event_id = g.event_id AND e.season >= {lo}
-LEFT JOIN core.teams th ON th.team_id = g.home_team_id
-LEFT JOIN core.teams ta ON ta.team_id = g.away_team_id
+LEFT JOIN {team_seasons} th ON th.team_id = g.home_team_id AND th.season = g.season
+LEFT JOIN {team_seasons} ta ON ta.team_id = g.away_team_id AND ta.season = g.season
 WHERE g.season >= {lo}
 )
 """

@@ -321,7 +321,7 @@ def check(as_of: AsOf = None) -> None:
         conn = connect(settings.db_path)
         try:
             results = quality.run_checks(conn)
-            quality.store_results(conn, ctx.run_id, results)
+            quality.store_results(conn, ctx.run_id, results, ctx.as_of)
         finally:
             conn.close()
         failed = [r for r in results if not r.passed]
