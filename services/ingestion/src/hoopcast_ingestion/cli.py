@@ -1,6 +1,6 @@
 """``hoopcast-ingestion``: stage 1 of hoopcast (ESPN → DuckDB).
 
-Subcommands (docs/TEAM_NOTES.md): ``collect [--from --to]`` (teams, scoreboards, rosters,
+Subcommands (docs/DESIGN.md): ``collect [--from --to]`` (teams, scoreboards, rosters,
 summaries), the DAG's steps ``teams``, ``games [--from --to]``, ``players``, ``stats``, and
 ``check`` (core data quality). Every command takes ``--as-of`` (default
 :func:`hoopcast_common.dates.default_as_of`), runs through

@@ -1,6 +1,6 @@
 """Training and prediction datasets read from ``features.game_features``.
 
-The table's contract (docs/TEAM_NOTES.md, "Feature table contract"): one row per
+The table's contract (docs/DESIGN.md, "Feature table contract"): one row per
 ``core.games`` event with labels ``home_win``/``home_margin`` (NULL unless final), the Elo-only
 baseline ``elo_home_prob`` and the model inputs = every numeric column whose name starts with
 ``f_``. Feature columns are discovered from the catalog, never hard-coded.
