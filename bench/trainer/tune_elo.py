@@ -7,7 +7,7 @@ by log-loss (natural log) on the D1-vs-D1 final games (``features.game_features.
 of the validation seasons 2022-23 and 2023-24. Each of those games is rated with all the
 history before it. The objective is the mean of the two seasons' log-losses.
 
-Search: start from ``--start`` (``earlier``: K 35, boost 1, half-life 8, regression 0.15 and
+Search: start from ``--start`` (``default``: K 35, boost 1, half-life 8, regression 0.15 and
 the other constants as shipped; ``shipped``: the constants in ``hoopcast_features.elo``), then
 for each constant in turn try every value of its grid with the others fixed and keep the best
 (a tie keeps the current value); repeat the sweep until it changes nothing. The grids: K 24–42,
@@ -24,7 +24,7 @@ First it checks that the shipped constants reproduce the warehouse's ``elo_home_
 The warehouse: ``--db`` (default ``var/bench/trainer/warehouse16.duckdb``, made when missing
 like ``bench/trainer/quality.py`` does). Rebuild it after feature changes (delete the file).
 
-Usage: ``uv run python bench/trainer/tune_elo.py [--db PATH] [--start earlier|shipped]``
+Usage: ``uv run python bench/trainer/tune_elo.py [--db PATH] [--start default|shipped]``
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ GRID: dict[str, tuple[float, ...]] = {
 }
 """Candidate values per constant of :mod:`hoopcast_features.elo` (module attribute names)."""
 
-EARLIER = {
+DEFAULT_START = {
     "K_FACTOR": 35.0,
     "EARLY_SEASON_BOOST": 1.0,
     "EARLY_SEASON_HALF_LIFE": 8.0,
     "SEASON_REGRESSION": 0.15,
 }
-"""The constants before this search (fitted on 2011-12 … 2023-24); the rest as shipped."""
+"""Where ``--start default`` begins (the constants not named here as shipped)."""
 
 SHIPPED = {name: float(getattr(elo, name)) for name in GRID}
 """The constants in ``hoopcast_features.elo`` when the script starts."""
@@ -187,7 +187,7 @@ def main() -> None:
     """Check the replay of the stored Elo, search, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "var/bench/trainer/warehouse16.duckdb")
-    parser.add_argument("--start", choices=("earlier", "shipped"), default="earlier")
+    parser.add_argument("--start", choices=("default", "shipped"), default="default")
     args = parser.parse_args()
     db: Path = args.db.resolve()
     ensure_warehouse(db)
@@ -200,7 +200,7 @@ def main() -> None:
         f"{len(games.home)} games; shipped constants vs the warehouse's elo_home_prob: "
         f"max |difference| {diff:.2e} over {int(stored.sum())} games"
     )
-    start = {**SHIPPED, **EARLIER} if args.start == "earlier" else dict(SHIPPED)
+    start = {**SHIPPED, **DEFAULT_START} if args.start == "default" else dict(SHIPPED)
     found = search(games, start)
     print("\nconstant                  start     found   shipped")
     for name in GRID:
