@@ -42,9 +42,9 @@ import numpy.typing as npt
 import pandas as pd
 from hoopcast_common.db import connect
 from hoopcast_common.settings import load_settings
+from hoopcast_ml.feature_table import feature_columns
+from hoopcast_ml.metrics import score
 from hoopcast_trainer.config import TrainerConfig
-from hoopcast_trainer.dataset import feature_columns
-from hoopcast_trainer.metrics import score
 from scipy.stats import norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
