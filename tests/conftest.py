@@ -1,6 +1,6 @@
 """Root test configuration.
 
-Shared fixtures live in ``tests/support`` as pytest plugins, one module per owner:
+Shared fixtures live in ``tests/support`` as pytest plugins, one module per resource:
 
 * ``support.replay_fixtures`` — the offline ESPN replay server over real HTTP;
 * ``support.warehouse_fixtures`` — a DuckDB warehouse filled by the real ingestion CLI

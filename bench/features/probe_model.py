@@ -2,8 +2,8 @@
 
 Fits LightGBM on ``features.game_features`` (D1-vs-D1 finals of seasons ≤ 2023-24, every
 ``f_`` column), validates on 2024-25 and prints accuracy, log-loss, Brier score and margin
-MAE, next to the Elo-only baseline (``elo_home_prob``). Targets from the trainer's brief:
-accuracy ≥ 0.725, MAE ≤ 9.2, log-loss ≤ 0.56, better than Elo alone.
+MAE, next to the Elo-only baseline (``elo_home_prob``). The trainer's targets
+(docs/guides/models.md): accuracy ≥ 0.725, MAE ≤ 9.2, log-loss ≤ 0.56, better than Elo alone.
 
 Usage: ``uv run python bench/features/probe_model.py [DB]`` (default var/bench/features16.duckdb,
 built by bench/features/bench_build.py).

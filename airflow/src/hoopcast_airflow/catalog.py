@@ -6,8 +6,8 @@ Each :class:`TaskSpec` is one task: either a *stage* task (one run of a stage CL
 subcommand, in a container or a local subprocess) or a *check* task (a sensor reading the
 warehouse). Resource limits, retries, timeouts and pools live here and nowhere else.
 
-Sources: the DAG table of issue 4 (schedules, task names, limits) and the stage CLI
-subcommands listed in ``docs/TEAM_NOTES.md``.
+Sources: the stage CLI subcommands of ``docs/DESIGN.md`` ("Stage CLI subcommands"); the DAGs
+this declares are described in ``docs/guides/airflow-dags.md``.
 """
 
 from __future__ import annotations

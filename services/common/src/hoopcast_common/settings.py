@@ -1,6 +1,6 @@
 """Settings from environment profiles.
 
-Resolution order (later wins), per the foundation issue:
+Resolution order (later wins; docs/DESIGN.md, "Settings"):
 
 1. ``env/<profile>/common.env``
 2. ``env/<profile>/<service>.env``

@@ -1,6 +1,6 @@
 """``hoopcast-features``: build the feature tables and check their quality.
 
-Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; DESIGN.md, "Stage CLI contract"):
+Commands (docs/DESIGN.md, "Stage CLI contract" and "Stage CLI subcommands"):
 
 * ``build [--full-refresh] [--layer team|player|game] [--as-of D]`` — recompute what changed
   since the last build (every layer by default, in order team → player → game), run the

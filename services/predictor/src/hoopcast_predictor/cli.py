@@ -1,6 +1,6 @@
 """``hoopcast-predictor``: predictions of upcoming games, accuracy tracking, backtests, reports.
 
-Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
+Commands (docs/DESIGN.md, "Stage CLI subcommands"; docs/guides/models.md):
 ``predict --days N`` (generate + store), the DAG steps ``upcoming --days N`` (exit 99 when no
 game is scheduled), ``predict --stage-only`` and ``store``, plus ``evaluate``,
 ``backtest --from D1 --to D2 | --days N [--model VERSION]`` and ``report [--out DIR]``. Every

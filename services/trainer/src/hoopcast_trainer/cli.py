@@ -1,6 +1,6 @@
 """``hoopcast-trainer``: build training sets, fit LightGBM, evaluate, register and gate models.
 
-Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
+Commands (docs/DESIGN.md, "Stage CLI subcommands"; docs/guides/models.md):
 ``train`` (dataset + fit + evaluate + register), the DAG steps ``dataset``, ``fit``,
 ``evaluate``, ``register`` (each on ``--run-id`` or the latest run that finished the previous
 step), and ``list``, ``promote VERSION``, ``rollback``, ``challenger VERSION [--off]``.
