@@ -11,6 +11,7 @@ line = JSON).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
+from hoopcast_common.games import game_day, upcoming_window
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
@@ -27,12 +29,27 @@ from hoopcast_ml.registry import model_dir
 
 from hoopcast_predictor import evaluation, predict, report
 
+log = logging.getLogger(__name__)
+
 STAGE = "predictor"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 Days = Annotated[
     int | None,
-    typer.Option("--days", help="Predict games in (as-of, as-of + days] (default PREDICTOR_DAYS)"),
+    typer.Option(
+        "--days",
+        help="Forecast the games dated as-of .. as-of + days (default PREDICTOR_DAYS, 7)",
+    ),
+]
+Now = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help="The pipeline's clock, ISO-8601 with a zone (e.g. 2026-02-07T09:00-05:00): games "
+        "tipping off after it are forecast, and it is stored as forecast_at (default "
+        "HOOPCAST_NOW, else the wall clock when as-of is today's game day, else 09:00 US "
+        "Eastern on as-of)",
+    ),
 ]
 
 
@@ -51,29 +68,42 @@ def _execute(
 
 def _days(settings: Settings, days: int | None) -> int:
     value = days if days is not None else settings.get_int("PREDICTOR_DAYS", 7)
-    if value < 1:
-        raise BadInputError(f"--days {value}: must be at least 1")
+    if value < 0:
+        raise BadInputError(f"--days {value}: must be 0 or more")
     return value
 
 
+def _now(ctx: RunContext, settings: Settings, now: str | None) -> dt.datetime:
+    """The run's clock (:func:`predict.resolve_now`), put into the summary as ``now``."""
+    assert ctx.as_of is not None
+    moment, source = predict.resolve_now(
+        now, settings.get("HOOPCAST_NOW"), ctx.as_of, dt.datetime.now(dt.UTC)
+    )
+    if game_day(moment) != ctx.as_of:
+        log.warning("the clock %s is not on game day %s", moment.isoformat(), ctx.as_of)
+    ctx.extra["now"] = moment.isoformat()
+    ctx.extra["now_source"] = source
+    return moment
+
+
 @app.command()
-def upcoming(as_of: AsOf = None, days: Days = None) -> None:
-    """List scheduled games in (as-of, as-of + days]; exit 99 when there is none."""
+def upcoming(as_of: AsOf = None, days: Days = None, now: Now = None) -> None:
+    """List the games not yet tipped off, dated as-of .. as-of + days; exit 99 when none."""
 
     def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
+        moment = _now(ctx, settings, now)
         conn = connect(db)
         try:
-            games = predict.upcoming_games(conn, ctx.as_of, n_days)
+            games = predict.upcoming_games(conn, ctx.as_of, n_days, moment)
         finally:
             conn.close()
+        first, last = upcoming_window(ctx.as_of, n_days)
         ctx.count("upcoming_games", len(games))
-        ctx.extra["window"] = (
-            f"{ctx.as_of + dt.timedelta(days=1)}..{ctx.as_of + dt.timedelta(days=n_days)}"
-        )
+        ctx.extra["window"] = f"{first}..{last}"
         if games.empty:
-            raise NothingToDoError(f"no scheduled game in the {n_days} days after {ctx.as_of}")
+            raise NothingToDoError(f"no game to forecast from {first} to {last} at {moment}")
         for g in games.itertuples():
             typer.echo(f"{g.game_date} {g.event_id} {g.away_team_id} @ {g.home_team_id}", err=True)
 
@@ -84,42 +114,53 @@ def upcoming(as_of: AsOf = None, days: Days = None) -> None:
 def predict_(
     as_of: AsOf = None,
     days: Days = None,
+    now: Now = None,
     stage_only: Annotated[
         bool,
         typer.Option(
-            "--stage-only", help="Write predictions.staged_predictions; `store` publishes"
+            "--stage-only",
+            help="Write predictions.staged_predictions; `store --batch-id ID` publishes",
         ),
     ] = False,
 ) -> None:
-    """Predict every scheduled game in (as-of, as-of + days] with every active model."""
+    """Forecast every game not yet tipped off, dated as-of .. as-of + days, with every active
+    model; games with flagged features are withheld. The summary's batch_id names the batch."""
 
     def body(ctx: RunContext, settings: Settings, db: Path, models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
+        moment = _now(ctx, settings, now)
         conn = connect(db)
         try:
             serving = predict.load_active_models(conn, models)
-            games = predict.upcoming_games(conn, ctx.as_of, n_days)
+            games = predict.upcoming_games(conn, ctx.as_of, n_days, moment)
+            first, last = upcoming_window(ctx.as_of, n_days)
             if games.empty:
-                raise NothingToDoError(f"no scheduled game in the {n_days} days after {ctx.as_of}")
+                raise NothingToDoError(f"no game to forecast from {first} to {last} at {moment}")
+            games, withheld = predict.withhold_flagged(games)
+            ctx.count("games_withheld", len(withheld))
+            batch = predict.batch_of(
+                ctx.run_id, ctx.as_of, moment, n_days, games, serving, withheld
+            )
+            ctx.extra.update(batch.summary())
             rows = predict.predict_frame(
                 serving,
                 games,
                 as_of=ctx.as_of,
                 run_kind="daily",
+                forecast_at=moment,
                 predicted_at=dt.datetime.now(dt.UTC),
+                batch_id=batch.batch_id,
             )
             if stage_only:
-                predict.stage_rows(conn, rows, ctx.run_id)
-                ctx.extra["batch_id"] = ctx.run_id
+                predict.stage_batch(conn, batch, rows)
                 ctx.count("predictions_staged", len(rows))
             else:
-                predict.store_predictions(conn, rows)
+                predict.store_batch(conn, batch, rows)
                 ctx.count("predictions_stored", len(rows))
         finally:
             conn.close()
         ctx.count("games", len(games))
-        ctx.extra["models"] = [f"{s.entry.model_name} {s.entry.version}" for s in serving]
 
     _execute("predict", as_of, body)
 
@@ -128,19 +169,28 @@ def predict_(
 def store(
     as_of: AsOf = None,
     batch_id: Annotated[
-        str | None, typer.Option("--batch-id", help="Staged batch (default: latest unstored)")
+        str | None,
+        typer.Option(
+            "--batch-id",
+            help="The batch_id of the `predict --stage-only` summary (may be left out only "
+            "while exactly one staged batch waits)",
+        ),
     ] = None,
+    now: Now = None,
 ) -> None:
-    """Publish staged predictions idempotently and verify one row per game per model."""
+    """Publish a staged batch idempotently and verify it: each of its games has exactly one
+    forecast from each of its model versions, and no other row changed. ``--now`` is
+    accepted for symmetry with ``predict``; the batch keeps the clock it was made with."""
 
-    def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+        _now(ctx, settings, now)
         conn = connect(db)
         try:
             batch, n = predict.publish_batch(conn, batch_id)
         finally:
             conn.close()
         ctx.count("predictions_stored", n)
-        ctx.extra["batch_id"] = batch
+        ctx.extra.update(batch.summary())
 
     _execute("store", as_of, body)
 
@@ -221,9 +271,13 @@ def backtest(
                 games,
                 as_of=None,
                 run_kind="backtest",
+                forecast_at=None,
                 predicted_at=dt.datetime.now(dt.UTC),
+                batch_id=ctx.run_id,
             )
-            predict.store_predictions(conn, rows)
+            predict.store_backtest(
+                conn, rows, ctx.run_id, (serving.entry.model_name, serving.entry.version)
+            )
         finally:
             conn.close()
         ctx.count("games", len(games))
