@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
@@ -27,7 +28,7 @@ from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
 from hoopcast_ml.registry import model_dir
 
-from hoopcast_predictor import evaluation, predict, report
+from hoopcast_predictor import evaluation, predict, report, scorecard
 
 log = logging.getLogger(__name__)
 
@@ -218,14 +219,62 @@ def _evaluate(ctx: RunContext, db: Path) -> None:
     ]
 
 
+def _scorecard(ctx: RunContext, settings: Settings, db: Path) -> None:
+    conn = connect(db)
+    try:
+        card = scorecard.rebuild(
+            conn,
+            model_name=settings.get("PREDICTOR_MODEL_NAME") or None,
+            sigma_default=settings.get_float("PREDICTOR_LINE_SIGMA", scorecard.DEFAULT_LINE_SIGMA),
+            min_sigma_games=settings.get_int("PREDICTOR_LINE_SIGMA_MIN_GAMES", 1000),
+            min_coverage=settings.get_float("PREDICTOR_SCORECARD_MIN_COVERAGE", 0.8),
+        )
+    finally:
+        conn.close()
+    ctx.count("scorecard_games", len(card.games))
+    ctx.count("scorecard_rows", len(card.scores))
+    ctx.extra["scorecard_model"] = card.model_name
+    ctx.extra["line_sigma"] = {
+        "value": round(card.sigma.value, 3),
+        "source": card.sigma.source,
+        "games": card.sigma.games,
+        "before_season": card.sigma.before_season,
+    }
+    overall = card.scores[card.scores["period"] == "overall"]
+    ctx.extra["scorecard"] = [
+        {
+            "forecaster": r["forecaster"],
+            "games": int(r["games"]),
+            "accuracy": round(float(r["accuracy"]), 4),
+            "log_loss": round(float(r["log_loss"]), 4),
+            "brier": round(float(r["brier"]), 4),
+            "margin_mae": None if pd.isna(r["margin_mae"]) else round(float(r["margin_mae"]), 3),
+        }
+        for r in overall.to_dict("records")
+    ]
+
+
 @app.command("evaluate")
 def evaluate_(as_of: AsOf = None) -> None:
-    """Join predictions to final results; rebuild predictions.prediction_evaluations."""
+    """Join predictions to final results: rebuild predictions.prediction_evaluations and the
+    scorecard (as `scorecard` does)."""
 
-    def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
         _evaluate(ctx, db)
+        _scorecard(ctx, settings, db)
 
     _execute("evaluate", as_of, body)
+
+
+@app.command("scorecard")
+def scorecard_(as_of: AsOf = None) -> None:
+    """Rebuild predictions.scorecard_games and predictions.scorecard: the forecasts of record
+    of final games against Elo, the betting line and ESPN's predictor, on the same games."""
+
+    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+        _scorecard(ctx, settings, db)
+
+    _execute("scorecard", as_of, body)
 
 
 @app.command()
@@ -320,7 +369,8 @@ def report_(
     ] = None,
     as_of: AsOf = None,
 ) -> None:
-    """Write calibration.png, rolling_accuracy.png and summary.txt; print where they are."""
+    """Write calibration.png, rolling_accuracy.png, scorecard.png (by week) and summary.txt
+    (evaluations, then the scorecard overall and by week); print where they are."""
 
     def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
         assert ctx.as_of is not None
@@ -332,10 +382,15 @@ def report_(
                 "SELECT * FROM predictions.prediction_evaluations "
                 "ORDER BY model_name, model_version, run_kind, period, period_start"
             ).df()
+            scores = conn.execute(
+                "SELECT * FROM predictions.scorecard ORDER BY period, forecaster"
+            ).df()
         finally:
             conn.close()
-        paths = report.write_report(scored, evaluations, out_dir)
+        paths = report.write_report(scored, evaluations, out_dir, scores=scores)
         typer.echo(report.summary_table(evaluations), err=True)
+        if not scores.empty:
+            typer.echo(report.scorecard_table(scores), err=True)
         for name, path in paths.items():
             typer.echo(f"{name}: {path}", err=True)
         ctx.count("games", len(scored))
