@@ -614,11 +614,12 @@ def step_register(
         games=len(y),
         min_games=cfg.min_gate_games,
     )
+    days = [d.date() for d in pd.to_datetime(gate.games["game_date"])]
     gate_facts = {
         "games": len(y),
         "min_games": cfg.min_gate_games,
-        "first_day": str(gate.games["game_date"].min()) if len(y) else None,
-        "last_day": str(gate.games["game_date"].max()) if len(y) else None,
+        "first_day": min(days).isoformat() if days else None,
+        "last_day": max(days).isoformat() if days else None,
         "production_version": current.version if current else None,
         "candidate_log_loss": finite_or_none(new_ll),
         "production_log_loss": production_ll,
