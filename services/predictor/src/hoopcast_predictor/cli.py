@@ -1,8 +1,10 @@
-"""``hoopcast-predictor``: predictions of upcoming games, accuracy tracking, backtests, reports.
+"""``hoopcast-predictor``: forecasts of upcoming games, accuracy tracking, the scorecard,
+backtests, reports.
 
 Commands (docs/TEAM_NOTES.md, "Stage CLI subcommands"; docs/guides/models.md):
-``predict --days N`` (generate + store), the DAG steps ``upcoming --days N`` (exit 99 when no
-game is scheduled), ``predict --stage-only`` and ``store``, plus ``evaluate``,
+``predict --days N [--now MOMENT]`` (forecast + store), the DAG steps ``upcoming --days N``
+(exit 99 when no game is left to forecast), ``predict --stage-only`` (summary: ``batch_id``)
+and ``store --batch-id ID``, plus ``evaluate`` (evaluations + scorecard), ``scorecard``,
 ``backtest --from D1 --to D2 | --days N [--model VERSION]`` and ``report [--out DIR]``. Every
 command runs through :func:`hoopcast_common.runs.run_command` (exit codes 0/2/3/99, last stdout
 line = JSON).
