@@ -50,7 +50,8 @@ def main() -> None:
             part["home_win"], line_home_win_prob(part["spread"], sigma), with_calibration=False
         )
         print(
-            f"{season!s:<8} {len(part):>6} {sigma:>6.2f} {m['log_loss']:>8.4f} {m['accuracy']:>8.3f}"
+            f"{season!s:<8} {len(part):>6} {sigma:>6.2f} {m['log_loss']:>8.4f} "
+            f"{m['accuracy']:>8.3f}"
         )
 
 
