@@ -112,6 +112,11 @@ def _espn_cte(conn: duckdb.DuckDBPyConnection) -> str:
 
 def final_games_with_forecast(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Scorecard game rows (:data:`GAME_COLUMNS` but ``line_home_win_prob``), by date/event."""
+    elo = (
+        "features.game_features"
+        if _has_table(conn, "features", "game_features")
+        else "(SELECT NULL::VARCHAR AS event_id, NULL::DOUBLE AS elo_home_prob WHERE false)"
+    )
     return conn.execute(
         f"WITH {_line_cte(conn)}, {_espn_cte(conn)} "
         "SELECT r.event_id, g.game_date, g.start_time_utc, g.home_team_id, g.away_team_id, "
@@ -119,7 +124,7 @@ def final_games_with_forecast(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "g.home_score > g.away_score AS home_win, g.home_score - g.away_score AS home_margin, "
         "f.elo_home_prob, l.line_provider, l.line_spread, e.espn_home_win_prob "
         "FROM predictions.forecasts_of_record r JOIN core.games g ON g.event_id = r.event_id "
-        "LEFT JOIN features.game_features f ON f.event_id = r.event_id "
+        f"LEFT JOIN {elo} f ON f.event_id = r.event_id "
         "LEFT JOIN pre_tip_line l ON l.event_id = r.event_id "
         "LEFT JOIN pre_tip_espn e ON e.event_id = r.event_id "
         f"WHERE {is_final_sql('g')} ORDER BY g.game_date, r.event_id, r.model_name"
