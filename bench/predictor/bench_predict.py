@@ -4,10 +4,11 @@ Works on a private copy of the 16-season bench warehouse (``--db``, default
 ``var/bench/trainer/warehouse16.duckdb``, made by ``bench/trainer/quality.py``) and its model
 folder (``--models``, default ``models`` beside it). When the copy has no production model one
 is trained first with the trainer's settings (not timed). Then, ``--repeat`` times, it times
-what ``hoopcast-predictor predict --days 1`` does: open the warehouse, load the active models
-(verifying their artefacts), read the day's feature rows, predict and store idempotently.
+what ``hoopcast-predictor predict --days 0`` does on game day ``--as-of`` at 09:00 US Eastern:
+open the warehouse, load the active models (verifying their artefacts), read the day's feature
+rows, predict, store the batch and check it.
 
-Usage: ``uv run python bench/predictor/bench_predict.py [--db PATH] [--as-of 2026-02-06]``
+Usage: ``uv run python bench/predictor/bench_predict.py [--db PATH] [--as-of 2026-02-07]``
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "var/bench/trainer/warehouse16.duckdb")
     parser.add_argument("--models", type=Path, default=None)
-    parser.add_argument("--as-of", default="2026-02-06")
+    parser.add_argument("--as-of", default="2026-02-07")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     source_models: Path = args.models or args.db.parent / "models"
@@ -68,21 +69,24 @@ def main() -> None:
             conn = connect(db)
             try:
                 serving = predict.load_active_models(conn, models)
-                frame = predict.upcoming_games(conn, as_of, 1)
+                now = predict.default_moment(as_of)
+                frame = predict.upcoming_games(conn, as_of, 0, now)
                 if frame.empty:  # a warehouse without scheduled games: that day's finals
-                    day = as_of + dt.timedelta(days=1)
                     frame = load_events(
-                        conn, feature_columns(conn), start=day, end=day, scheduled_only=False
+                        conn, feature_columns(conn), start=as_of, end=as_of, scheduled_only=False
                     )
                     kind = "final games of the day"
+                batch = predict.batch_of("bench", as_of, now, 0, frame, serving, {})
                 out = predict.predict_frame(
                     serving,
                     frame,
                     as_of=as_of,
                     run_kind="daily",
+                    forecast_at=now,
                     predicted_at=dt.datetime.now(dt.UTC),
+                    batch_id=batch.batch_id,
                 )
-                predict.store_predictions(conn, out)
+                predict.store_batch(conn, batch, out)
             finally:
                 conn.close()
             seconds.append(time.perf_counter() - t)
@@ -90,7 +94,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(
-        f"predict one day ({as_of + dt.timedelta(days=1)}): {games} {kind}, {rows} rows, "
+        f"predict one day ({as_of}): {games} {kind}, {rows} rows, "
         f"{len(serving)} model(s); seconds per run: median {statistics.median(seconds):.3f}, "
         f"max {max(seconds):.3f} over {len(seconds)} runs (target <= 2 s)"
     )

@@ -37,11 +37,12 @@ def db(tmp_path: Path) -> Path:
                 (day - dt.timedelta(days=3), 1 - prob, -margin),  # older: ignored
                 (day + dt.timedelta(days=1), 0.99, 30.0),  # made after the game: ignored
             ):
-                conn.execute(
+                conn.execute(  # made at 09:00 US Eastern (14:00 UTC) of as_of
                     "INSERT INTO predictions.predictions (event_id, model_name, model_version, "
-                    "predicted_at, as_of, run_kind, game_date, home_win_prob, predicted_margin) "
-                    "VALUES (?, 'm', 'v1', now(), ?, 'daily', ?, ?, ?)",
-                    [event, as_of, day, p, m],
+                    "model_role, forecast_at, predicted_at, as_of, run_kind, game_date, "
+                    "home_win_prob, predicted_margin) VALUES (?, 'm', 'v1', 'production', "
+                    "CAST(? AS TIMESTAMP) + INTERVAL 14 HOUR, now(), ?, 'daily', ?, ?, ?)",
+                    [event, as_of, as_of, day, p, m],
                 )
         # an unfinished game and its prediction are not evaluated
         conn.execute(
@@ -51,8 +52,9 @@ def db(tmp_path: Path) -> Path:
         )
         conn.execute(
             "INSERT INTO predictions.predictions (event_id, model_name, model_version, "
-            "predicted_at, as_of, run_kind, home_win_prob, predicted_margin) "
-            "VALUES ('e5', 'm', 'v1', now(), '2025-01-20', 'daily', 0.9, 5)"
+            "model_role, forecast_at, predicted_at, as_of, run_kind, home_win_prob, "
+            "predicted_margin) VALUES ('e5', 'm', 'v1', 'production', now(), now(), "
+            "'2025-01-20', 'daily', 0.9, 5)"
         )
     finally:
         conn.close()

@@ -37,7 +37,7 @@ def test_every_scheduled_game_once_per_model_version(featured_db: Path) -> None:
     assert first.summary["counts"]["games"] == len(expected)
     rows = _query(
         featured_db,
-        "SELECT event_id, model_version, model_stage, home_win_prob, predicted_margin, as_of, "
+        "SELECT event_id, model_version, model_role, home_win_prob, predicted_margin, as_of, "
         "run_kind FROM predictions.predictions ORDER BY ALL",
     )
     keys = [(str(r[0]), str(r[1])) for r in rows]
@@ -52,7 +52,7 @@ def test_every_scheduled_game_once_per_model_version(featured_db: Path) -> None:
     assert again.code == 0
     rows_again = _query(
         featured_db,
-        "SELECT event_id, model_version, model_stage, home_win_prob, predicted_margin, as_of, "
+        "SELECT event_id, model_version, model_role, home_win_prob, predicted_margin, as_of, "
         "run_kind FROM predictions.predictions ORDER BY ALL",
     )
     assert rows_again == rows
@@ -86,7 +86,7 @@ def test_no_upcoming_game_exits_99_and_no_model_exits_2(featured_db: Path) -> No
     assert no_model.code == 2
     assert "no production model" in no_model.summary["error"]
     assert "hoopcast-trainer train" in no_model.summary["error"]
-    bad_days = run_cli("hoopcast-predictor", ["upcoming", "--as-of", AS_OF, "--days", "0"], env)
+    bad_days = run_cli("hoopcast-predictor", ["upcoming", "--as-of", AS_OF, "--days", "-1"], env)
     assert bad_days.code == 2 and "--days" in bad_days.summary["error"]
 
 

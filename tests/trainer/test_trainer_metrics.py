@@ -1,13 +1,17 @@
-"""Metric arithmetic on hand-made cases: reliability table, ECE, scores, the Elo margin line."""
+"""Metric arithmetic on hand-made cases: reliability table, ECE, scores, the Elo margin line,
+the betting line's probability and its sigma."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hoopcast_ml.metrics import (
     expected_calibration_error,
     fit_elo_margin,
+    fit_line_sigma,
+    line_home_win_prob,
     reliability_table,
     score,
 )
@@ -46,3 +50,20 @@ def test_elo_margin_line_recovers_a_linear_relation() -> None:
     a, b = fit_elo_margin(probs, margins)
     assert a == pytest.approx(3.0) and b == pytest.approx(7.5)
     assert fit_elo_margin([0.5, 0.5], [4.0, 6.0]) == (5.0, 0.0)
+
+
+def test_line_sigma_maximum_likelihood_recovers_a_hand_made_sigma() -> None:
+    # Φ(0.5) = 0.6915 (normal table): with home spread −5 and σ = 10 the home side wins 69.15 %
+    # of games; 6915 wins in 10000 such games give back σ ≈ 10 by maximum likelihood.
+    spread = np.full(10_000, -5.0)
+    won = np.r_[np.ones(6_915), np.zeros(3_085)]
+    assert fit_line_sigma(spread, won) == pytest.approx(10.0, abs=0.01)
+    # a home underdog by 5 (spread +5) mirrors it; pick'em games carry no information
+    assert fit_line_sigma(np.r_[-spread, np.zeros(50)], np.r_[1 - won, np.ones(50)]) == (
+        pytest.approx(10.0, abs=0.01)
+    )
+    assert line_home_win_prob([-5.0, 0.0, 5.0], 10.0) == pytest.approx(
+        [0.6915, 0.5, 0.3085], abs=1e-4
+    )
+    with pytest.raises(ValueError, match="non-zero spread"):
+        fit_line_sigma([0.0, 0.0], [1.0, 0.0])

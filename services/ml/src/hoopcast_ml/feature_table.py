@@ -14,8 +14,12 @@ import datetime as dt
 import duckdb
 import pandas as pd
 from hoopcast_common.errors import BadInputError
+from hoopcast_common.games import upcoming_sql
 
 FEATURE_TABLE = "features.game_features"
+QUALITY_FLAGS = "quality_flags"
+"""Column of :data:`FEATURE_TABLE` naming a row's value-range outliers (NULL = clean); built by
+the features stage. When the column does not exist yet, every row counts as clean."""
 FEATURE_PREFIX = "f_"
 META_COLUMNS = (
     "event_id",
@@ -124,4 +128,41 @@ def load_events(
         f"SELECT {select_sql(features)} FROM {FEATURE_TABLE} "
         f"WHERE {status_filter} AND game_date BETWEEN ? AND ? ORDER BY game_date, event_id",
         [start, end],
+    ).df()
+
+
+def has_quality_flags(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``features.game_features`` has the :data:`QUALITY_FLAGS` column."""
+    row = conn.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'features' "
+        "AND table_name = 'game_features' AND column_name = ?",
+        [QUALITY_FLAGS],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def load_upcoming(
+    conn: duckdb.DuckDBPyConnection,
+    features: list[str],
+    *,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
+) -> pd.DataFrame:
+    """Feature rows of the games not yet tipped off at ``now`` and dated ``first_day`` ..
+    ``last_day`` (the upcoming window, :func:`hoopcast_common.games.upcoming_sql` over
+    ``core.games``), ordered by date and event.
+
+    Columns: :data:`META_COLUMNS`, ``start_time_utc`` (from ``core.games``), ``features`` (as
+    float64) and ``quality_flags`` (VARCHAR, NULL when the row is clean or the column does not
+    exist). A game without a feature row is left out.
+    """
+    cols = [f"f.{c}" for c in META_COLUMNS]
+    casts = [f'CAST(f."{c}" AS DOUBLE) AS "{c}"' for c in features]
+    flags = f"CAST(f.{QUALITY_FLAGS} AS VARCHAR)" if has_quality_flags(conn) else "NULL::VARCHAR"
+    select = ", ".join([*cols, "g.start_time_utc", *casts, f"{flags} AS {QUALITY_FLAGS}"])
+    return conn.execute(
+        f"SELECT {select} FROM {FEATURE_TABLE} f JOIN core.games g ON g.event_id = f.event_id "
+        f"WHERE {upcoming_sql('g')} ORDER BY f.game_date, f.event_id",
+        [first_day, last_day, now],
     ).df()

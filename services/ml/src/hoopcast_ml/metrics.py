@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.optimize import minimize_scalar
+from scipy.stats import norm
 from sklearn.metrics import (
     accuracy_score,
     brier_score_loss,
@@ -147,3 +149,39 @@ def finite_or_none(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return value
+
+
+def line_home_win_prob(spread: npt.ArrayLike, sigma: float) -> FloatArray:
+    """P(home wins) implied by the betting line: ``Φ(-spread / sigma)``.
+
+    ``spread`` is the home spread (points added to the home score; negative = home favoured),
+    so ``-spread`` is the line's expected home margin and the actual margin is modelled as
+    normal around it with standard deviation ``sigma`` points (Stern 1991, "On the probability
+    of winning a football game"). NaN spreads give NaN.
+    """
+    return np.asarray(norm.cdf(-np.asarray(spread, dtype=np.float64) / sigma), dtype=np.float64)
+
+
+def fit_line_sigma(spread: npt.ArrayLike, home_win: npt.ArrayLike) -> float:
+    """Maximum-likelihood ``sigma`` (points) of :func:`line_home_win_prob` on final games.
+
+    Maximises sum of log P(observed result) over games with a spread (bounded search, 1..40
+    points, ``scipy.optimize.minimize_scalar``). Pick'em games (spread 0) carry no
+    information and are ignored.
+
+    Raises:
+        ValueError: no game with a non-zero spread.
+    """
+    s = np.asarray(spread, dtype=np.float64)
+    y = np.asarray(home_win, dtype=np.float64)
+    keep = np.isfinite(s) & np.isfinite(y) & (s != 0)
+    s, y = s[keep], y[keep]
+    if s.size == 0:
+        raise ValueError("no game with a non-zero spread to fit sigma on")
+
+    def loss(sigma: float) -> float:
+        p = np.clip(norm.cdf(-s / sigma), 1e-15, 1 - 1e-15)
+        return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).sum())
+
+    result = minimize_scalar(loss, bounds=(1.0, 40.0), method="bounded")
+    return float(result.x)

@@ -281,7 +281,8 @@ def rollback(conn: duckdb.DuckDBPyConnection, model_name: str) -> tuple[str | No
     """Restore the previous production model of ``model_name``.
 
     The previous production model is the most recent version, other than the current one,
-    that was ever moved to production and was not itself retired by a rollback. The current
+    that was ever moved to production, was not itself retired by a rollback and still has its
+    artefacts (not pruned by ``hoopcast-trainer prune``). The current
     production version is archived. Call inside a transaction.
 
     Returns:
@@ -299,8 +300,8 @@ def rollback(conn: duckdb.DuckDBPyConnection, model_name: str) -> tuple[str | No
     rolled_back = {
         str(r[0])
         for r in conn.execute(
-            "SELECT version FROM ml.stage_changes WHERE model_name = ? AND reason LIKE 'rollback%'"
-            " AND to_stage = 'archived'",
+            "SELECT version FROM ml.stage_changes WHERE model_name = ? AND to_stage = 'archived'"
+            " AND (reason LIKE 'rollback%' OR reason = 'artefacts pruned')",
             [model_name],
         ).fetchall()
     }

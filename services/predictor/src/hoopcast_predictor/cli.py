@@ -1,8 +1,10 @@
-"""``hoopcast-predictor``: predictions of upcoming games, accuracy tracking, backtests, reports.
+"""``hoopcast-predictor``: forecasts of upcoming games, accuracy tracking, the scorecard,
+backtests, reports.
 
 Commands (docs/DESIGN.md, "Stage CLI subcommands"; docs/guides/models.md):
-``predict --days N`` (generate + store), the DAG steps ``upcoming --days N`` (exit 99 when no
-game is scheduled), ``predict --stage-only`` and ``store``, plus ``evaluate``,
+``predict --days N [--now MOMENT]`` (forecast + store), the DAG steps ``upcoming --days N``
+(exit 99 when no game is left to forecast), ``predict --stage-only`` (summary: ``batch_id``)
+and ``store --batch-id ID``, plus ``evaluate`` (evaluations + scorecard), ``scorecard``,
 ``backtest --from D1 --to D2 | --days N [--model VERSION]`` and ``report [--out DIR]``. Every
 command runs through :func:`hoopcast_common.runs.run_command` (exit codes 0/2/3/99, last stdout
 line = JSON).
@@ -11,28 +13,46 @@ line = JSON).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
+from hoopcast_common.games import game_day, upcoming_window
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
 from hoopcast_ml.registry import model_dir
 
-from hoopcast_predictor import evaluation, predict, report
+from hoopcast_predictor import evaluation, predict, report, scorecard
+
+log = logging.getLogger(__name__)
 
 STAGE = "predictor"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 Days = Annotated[
     int | None,
-    typer.Option("--days", help="Predict games in (as-of, as-of + days] (default PREDICTOR_DAYS)"),
+    typer.Option(
+        "--days",
+        help="Forecast the games dated as-of .. as-of + days (default PREDICTOR_DAYS, 7)",
+    ),
+]
+Now = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help="The pipeline's clock, ISO-8601 with a zone (e.g. 2026-02-07T09:00-05:00): games "
+        "tipping off after it are forecast, and it is stored as forecast_at (default "
+        "HOOPCAST_NOW, else the wall clock when as-of is today's game day, else 09:00 US "
+        "Eastern on as-of)",
+    ),
 ]
 
 
@@ -51,29 +71,42 @@ def _execute(
 
 def _days(settings: Settings, days: int | None) -> int:
     value = days if days is not None else settings.get_int("PREDICTOR_DAYS", 7)
-    if value < 1:
-        raise BadInputError(f"--days {value}: must be at least 1")
+    if value < 0:
+        raise BadInputError(f"--days {value}: must be 0 or more")
     return value
 
 
+def _now(ctx: RunContext, settings: Settings, now: str | None) -> dt.datetime:
+    """The run's clock (:func:`predict.resolve_now`), put into the summary as ``now``."""
+    assert ctx.as_of is not None
+    moment, source = predict.resolve_now(
+        now, settings.get("HOOPCAST_NOW"), ctx.as_of, dt.datetime.now(dt.UTC)
+    )
+    if game_day(moment) != ctx.as_of:
+        log.warning("the clock %s is not on game day %s", moment.isoformat(), ctx.as_of)
+    ctx.extra["now"] = moment.isoformat()
+    ctx.extra["now_source"] = source
+    return moment
+
+
 @app.command()
-def upcoming(as_of: AsOf = None, days: Days = None) -> None:
-    """List scheduled games in (as-of, as-of + days]; exit 99 when there is none."""
+def upcoming(as_of: AsOf = None, days: Days = None, now: Now = None) -> None:
+    """List the games not yet tipped off, dated as-of .. as-of + days; exit 99 when none."""
 
     def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
+        moment = _now(ctx, settings, now)
         conn = connect(db)
         try:
-            games = predict.upcoming_games(conn, ctx.as_of, n_days)
+            games = predict.upcoming_games(conn, ctx.as_of, n_days, moment)
         finally:
             conn.close()
+        first, last = upcoming_window(ctx.as_of, n_days)
         ctx.count("upcoming_games", len(games))
-        ctx.extra["window"] = (
-            f"{ctx.as_of + dt.timedelta(days=1)}..{ctx.as_of + dt.timedelta(days=n_days)}"
-        )
+        ctx.extra["window"] = f"{first}..{last}"
         if games.empty:
-            raise NothingToDoError(f"no scheduled game in the {n_days} days after {ctx.as_of}")
+            raise NothingToDoError(f"no game to forecast from {first} to {last} at {moment}")
         for g in games.itertuples():
             typer.echo(f"{g.game_date} {g.event_id} {g.away_team_id} @ {g.home_team_id}", err=True)
 
@@ -84,42 +117,53 @@ def upcoming(as_of: AsOf = None, days: Days = None) -> None:
 def predict_(
     as_of: AsOf = None,
     days: Days = None,
+    now: Now = None,
     stage_only: Annotated[
         bool,
         typer.Option(
-            "--stage-only", help="Write predictions.staged_predictions; `store` publishes"
+            "--stage-only",
+            help="Write predictions.staged_predictions; `store --batch-id ID` publishes",
         ),
     ] = False,
 ) -> None:
-    """Predict every scheduled game in (as-of, as-of + days] with every active model."""
+    """Forecast every game not yet tipped off, dated as-of .. as-of + days, with every active
+    model; games with flagged features are withheld. The summary's batch_id names the batch."""
 
     def body(ctx: RunContext, settings: Settings, db: Path, models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
+        moment = _now(ctx, settings, now)
         conn = connect(db)
         try:
             serving = predict.load_active_models(conn, models)
-            games = predict.upcoming_games(conn, ctx.as_of, n_days)
+            games = predict.upcoming_games(conn, ctx.as_of, n_days, moment)
+            first, last = upcoming_window(ctx.as_of, n_days)
             if games.empty:
-                raise NothingToDoError(f"no scheduled game in the {n_days} days after {ctx.as_of}")
+                raise NothingToDoError(f"no game to forecast from {first} to {last} at {moment}")
+            games, withheld = predict.withhold_flagged(games)
+            ctx.count("games_withheld", len(withheld))
+            batch = predict.batch_of(
+                ctx.run_id, ctx.as_of, moment, n_days, games, serving, withheld
+            )
+            ctx.extra.update(batch.summary())
             rows = predict.predict_frame(
                 serving,
                 games,
                 as_of=ctx.as_of,
                 run_kind="daily",
+                forecast_at=moment,
                 predicted_at=dt.datetime.now(dt.UTC),
+                batch_id=batch.batch_id,
             )
             if stage_only:
-                predict.stage_rows(conn, rows, ctx.run_id)
-                ctx.extra["batch_id"] = ctx.run_id
+                predict.stage_batch(conn, batch, rows)
                 ctx.count("predictions_staged", len(rows))
             else:
-                predict.store_predictions(conn, rows)
+                predict.store_batch(conn, batch, rows)
                 ctx.count("predictions_stored", len(rows))
         finally:
             conn.close()
         ctx.count("games", len(games))
-        ctx.extra["models"] = [f"{s.entry.model_name} {s.entry.version}" for s in serving]
 
     _execute("predict", as_of, body)
 
@@ -128,19 +172,28 @@ def predict_(
 def store(
     as_of: AsOf = None,
     batch_id: Annotated[
-        str | None, typer.Option("--batch-id", help="Staged batch (default: latest unstored)")
+        str | None,
+        typer.Option(
+            "--batch-id",
+            help="The batch_id of the `predict --stage-only` summary (may be left out only "
+            "while exactly one staged batch waits)",
+        ),
     ] = None,
+    now: Now = None,
 ) -> None:
-    """Publish staged predictions idempotently and verify one row per game per model."""
+    """Publish a staged batch idempotently and verify it: each of its games has exactly one
+    forecast from each of its model versions, and no other row changed. ``--now`` is
+    accepted for symmetry with ``predict``; the batch keeps the clock it was made with."""
 
-    def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+        _now(ctx, settings, now)
         conn = connect(db)
         try:
             batch, n = predict.publish_batch(conn, batch_id)
         finally:
             conn.close()
         ctx.count("predictions_stored", n)
-        ctx.extra["batch_id"] = batch
+        ctx.extra.update(batch.summary())
 
     _execute("store", as_of, body)
 
@@ -168,14 +221,62 @@ def _evaluate(ctx: RunContext, db: Path) -> None:
     ]
 
 
+def _scorecard(ctx: RunContext, settings: Settings, db: Path) -> None:
+    conn = connect(db)
+    try:
+        card = scorecard.rebuild(
+            conn,
+            model_name=settings.get("PREDICTOR_MODEL_NAME") or None,
+            sigma_default=settings.get_float("PREDICTOR_LINE_SIGMA", scorecard.DEFAULT_LINE_SIGMA),
+            min_sigma_games=settings.get_int("PREDICTOR_LINE_SIGMA_MIN_GAMES", 1000),
+            min_coverage=settings.get_float("PREDICTOR_SCORECARD_MIN_COVERAGE", 0.8),
+        )
+    finally:
+        conn.close()
+    ctx.count("scorecard_games", len(card.games))
+    ctx.count("scorecard_rows", len(card.scores))
+    ctx.extra["scorecard_model"] = card.model_name
+    ctx.extra["line_sigma"] = {
+        "value": round(card.sigma.value, 3),
+        "source": card.sigma.source,
+        "games": card.sigma.games,
+        "before_season": card.sigma.before_season,
+    }
+    overall = card.scores[card.scores["period"] == "overall"]
+    ctx.extra["scorecard"] = [
+        {
+            "forecaster": r["forecaster"],
+            "games": int(r["games"]),
+            "accuracy": round(float(r["accuracy"]), 4),
+            "log_loss": round(float(r["log_loss"]), 4),
+            "brier": round(float(r["brier"]), 4),
+            "margin_mae": None if pd.isna(r["margin_mae"]) else round(float(r["margin_mae"]), 3),
+        }
+        for r in overall.to_dict("records")
+    ]
+
+
 @app.command("evaluate")
 def evaluate_(as_of: AsOf = None) -> None:
-    """Join predictions to final results; rebuild predictions.prediction_evaluations."""
+    """Join predictions to final results: rebuild predictions.prediction_evaluations and the
+    scorecard (as `scorecard` does)."""
 
-    def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
         _evaluate(ctx, db)
+        _scorecard(ctx, settings, db)
 
     _execute("evaluate", as_of, body)
+
+
+@app.command("scorecard")
+def scorecard_(as_of: AsOf = None) -> None:
+    """Rebuild predictions.scorecard_games and predictions.scorecard: the forecasts of record
+    of final games against Elo, the betting line and ESPN's predictor, on the same games."""
+
+    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+        _scorecard(ctx, settings, db)
+
+    _execute("scorecard", as_of, body)
 
 
 @app.command()
@@ -221,9 +322,13 @@ def backtest(
                 games,
                 as_of=None,
                 run_kind="backtest",
+                forecast_at=None,
                 predicted_at=dt.datetime.now(dt.UTC),
+                batch_id=ctx.run_id,
             )
-            predict.store_predictions(conn, rows)
+            predict.store_backtest(
+                conn, rows, ctx.run_id, (serving.entry.model_name, serving.entry.version)
+            )
         finally:
             conn.close()
         ctx.count("games", len(games))
@@ -266,7 +371,8 @@ def report_(
     ] = None,
     as_of: AsOf = None,
 ) -> None:
-    """Write calibration.png, rolling_accuracy.png and summary.txt; print where they are."""
+    """Write calibration.png, rolling_accuracy.png, scorecard.png (by week) and summary.txt
+    (evaluations, then the scorecard overall and by week); print where they are."""
 
     def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
         assert ctx.as_of is not None
@@ -278,10 +384,15 @@ def report_(
                 "SELECT * FROM predictions.prediction_evaluations "
                 "ORDER BY model_name, model_version, run_kind, period, period_start"
             ).df()
+            scores = conn.execute(
+                "SELECT * FROM predictions.scorecard ORDER BY period, forecaster"
+            ).df()
         finally:
             conn.close()
-        paths = report.write_report(scored, evaluations, out_dir)
+        paths = report.write_report(scored, evaluations, out_dir, scores=scores)
         typer.echo(report.summary_table(evaluations), err=True)
+        if not scores.empty:
+            typer.echo(report.scorecard_table(scores), err=True)
         for name, path in paths.items():
             typer.echo(f"{name}: {path}", err=True)
         ctx.count("games", len(scored))

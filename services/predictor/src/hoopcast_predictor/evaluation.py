@@ -1,8 +1,9 @@
 """Accuracy tracking: predictions joined to final results → ``predictions.prediction_evaluations``.
 
 For each (model_name, model_version, run_kind) the evaluated prediction of a game is the one
-with the latest ``as_of`` on or before the game date (the freshest forecast made before
-tip-off). Results come from ``core.games`` (final games with both scores). Metrics
+with the latest ``forecast_at`` before tip-off (``core.games.start_time_utc``; a game without
+a start time: made on or before its game date). Results come from ``core.games`` (final
+games with both scores). Metrics
 (accuracy, log-loss, Brier score, margin MAE) come from :func:`hoopcast_ml.metrics.score`
 (scikit-learn), for the whole period (``period = 'all'``) and per ISO week of the game date
 (``period = 'week'``, ``period_start`` = Monday). The table is rebuilt in one transaction, so
@@ -50,10 +51,12 @@ def scored_predictions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM predictions.predictions p
         JOIN core.games g ON g.event_id = p.event_id
         WHERE g.completed AND g.home_score IS NOT NULL AND g.away_score IS NOT NULL
-          AND g.home_score <> g.away_score AND p.as_of <= g.game_date
+          AND g.home_score <> g.away_score
+          AND CASE WHEN g.start_time_utc IS NULL THEN p.as_of <= g.game_date
+                   ELSE p.forecast_at < g.start_time_utc END
         QUALIFY row_number() OVER (
             PARTITION BY p.model_name, p.model_version, p.run_kind, p.event_id
-            ORDER BY p.as_of DESC) = 1
+            ORDER BY p.forecast_at DESC) = 1
         ORDER BY g.game_date, p.event_id
         """
     ).df()

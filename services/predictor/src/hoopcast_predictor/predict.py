@@ -1,29 +1,41 @@
-"""Generate, stage and store predictions of upcoming and past games.
+"""Generate, stage and store forecasts of upcoming games, and backtest predictions of past ones.
 
-Daily predictions: every scheduled game of ``features.game_features`` with
-``as_of < game_date <= as_of + days`` gets one row per active model (the production model of
-each model name and every active challenger) in ``predictions.predictions`` with
-``run_kind = 'daily'``. Rows are keyed by (event_id, model_name, model_version, as_of,
-run_kind), so re-running replaces rows instead of adding them.
+Daily forecasts: a run on game day D (``--as-of``) at the moment ``now`` on the pipeline's clock
+(``--now``, :func:`resolve_now`) forecasts every game not yet tipped off at ``now`` and dated
+D .. D + days (:func:`hoopcast_common.games.upcoming_window`), with one row per active model
+(the production model of each model name and every active challenger) in
+``predictions.predictions`` (``run_kind = 'daily'``, ``forecast_at = now``, ``model_role`` =
+production / challenger). Rows are keyed by (event_id, model_name, model_version, run_kind,
+forecast_at): every daily run adds a forecast (history); re-running the same moment replaces
+its own rows. Games whose feature row carries ``quality_flags`` are withheld (not forecast)
+and listed in the run summary and the batch record.
+
+Each run is a **batch** (batch_id = the run's id) recorded in ``predictions.forecast_batches``:
+the games it forecast, those it withheld and the model versions. Writing a batch and checking
+it (:func:`verify_batch`) happen in one transaction.
 
 Backtests predict final games with their point-in-time feature rows (a game's features use
-only games finished before it) and store them with ``run_kind = 'backtest'`` and
-``as_of = game_date - 1 day`` (the day the forecast would have been made).
+only games finished before it) and store them with ``run_kind = 'backtest'``,
+``as_of = game_date - 1 day`` and ``forecast_at`` = 09:00 US Eastern of that day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 from hoopcast_common.db import one, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
+from hoopcast_common.games import EASTERN, game_day, upcoming_window
 from hoopcast_ml import registry
-from hoopcast_ml.feature_table import feature_columns, load_events
+from hoopcast_ml.feature_table import QUALITY_FLAGS, feature_columns, load_upcoming
 from hoopcast_ml.model import GameModel
 
 log = logging.getLogger(__name__)
@@ -32,7 +44,8 @@ PREDICTION_COLUMNS = [
     "event_id",
     "model_name",
     "model_version",
-    "model_stage",
+    "model_role",
+    "forecast_at",
     "predicted_at",
     "as_of",
     "run_kind",
@@ -41,7 +54,14 @@ PREDICTION_COLUMNS = [
     "away_team_id",
     "home_win_prob",
     "predicted_margin",
+    "batch_id",
 ]
+KEY_COLUMNS = ["event_id", "model_name", "model_version", "run_kind", "forecast_at"]
+"""Primary key of ``predictions.predictions``."""
+
+DEFAULT_FORECAST_TIME = dt.time(9, 0)
+"""The pipeline's clock on a past or future game day when nothing else sets it: 09:00 US
+Eastern (the daily run's time)."""
 
 
 @dataclass
@@ -95,22 +115,86 @@ def load_model_version(
     return ServingModel(entry, registry.load_model(model_dir, entry))
 
 
-def upcoming_games(conn: duckdb.DuckDBPyConnection, as_of: dt.date, days: int) -> pd.DataFrame:
-    """Scheduled games with ``as_of < game_date <= as_of + days`` and their feature rows.
+def parse_moment(text: str, name: str) -> dt.datetime:
+    """An ISO-8601 moment with a time zone (``2026-02-07T09:00-05:00``, ``...Z``), as UTC.
 
     Raises:
-        BadInputError: ``days`` < 1 or features missing.
+        BadInputError: not ISO-8601, or no time zone (names ``name`` and the value).
     """
-    if days < 1:
-        raise BadInputError(f"--days {days}: must be at least 1")
-    features = feature_columns(conn)
-    return load_events(
-        conn,
-        features,
-        start=as_of + dt.timedelta(days=1),
-        end=as_of + dt.timedelta(days=days),
-        scheduled_only=True,
-    )
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise BadInputError(
+            f"{name}={text!r} is not an ISO-8601 moment (e.g. 2026-02-07T09:00-05:00)"
+        ) from exc
+    if value.tzinfo is None:
+        raise BadInputError(f"{name}={text!r} has no time zone (e.g. 2026-02-07T09:00-05:00)")
+    return value.astimezone(dt.UTC)
+
+
+def default_moment(day: dt.date) -> dt.datetime:
+    """09:00 US Eastern of game day ``day`` (:data:`DEFAULT_FORECAST_TIME`), as UTC."""
+    return dt.datetime.combine(day, DEFAULT_FORECAST_TIME, tzinfo=EASTERN).astimezone(dt.UTC)
+
+
+def resolve_now(
+    now_option: str | None,
+    setting: str | None,
+    as_of: dt.date,
+    wall_clock: dt.datetime,
+) -> tuple[dt.datetime, str]:
+    """The pipeline's clock of a run on game day ``as_of``: the moment deciding which games
+    have not tipped off yet, stored as ``forecast_at``.
+
+    In order: ``--now``; else the ``HOOPCAST_NOW`` setting; else the wall clock when
+    ``as_of`` is today's game day (US Eastern); else 09:00 US Eastern on ``as_of``.
+
+    Returns:
+        ``(moment in UTC, source)`` with source ``--now``, ``HOOPCAST_NOW``, ``wall clock``
+        or ``09:00 US Eastern``.
+
+    Raises:
+        BadInputError: a malformed or zone-less ``--now`` / ``HOOPCAST_NOW``.
+    """
+    if now_option:
+        return parse_moment(now_option, "--now"), "--now"
+    if setting:
+        return parse_moment(setting, "HOOPCAST_NOW"), "HOOPCAST_NOW"
+    if game_day(wall_clock) == as_of:
+        return wall_clock.astimezone(dt.UTC), "wall clock"
+    return default_moment(as_of), "09:00 US Eastern"
+
+
+def upcoming_games(
+    conn: duckdb.DuckDBPyConnection, as_of: dt.date, days: int, now: dt.datetime
+) -> pd.DataFrame:
+    """Games not yet tipped off at ``now``, dated ``as_of`` .. ``as_of + days``, with their
+    feature rows (:func:`hoopcast_ml.feature_table.load_upcoming`; ``quality_flags`` included).
+
+    Raises:
+        BadInputError: ``days`` < 0 or features missing.
+    """
+    if days < 0:
+        raise BadInputError(f"--days {days}: must be 0 or more")
+    first, last = upcoming_window(as_of, days)
+    return load_upcoming(conn, feature_columns(conn), first_day=first, last_day=last, now=now)
+
+
+def withhold_flagged(games: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Split off games whose feature row has ``quality_flags`` (value-range outliers).
+
+    Returns ``(games to forecast, {event_id: quality_flags} withheld)``.
+    """
+    if QUALITY_FLAGS not in games.columns:
+        return games, {}
+    flagged = games[QUALITY_FLAGS].notna()
+    withheld = {
+        str(e): str(f)
+        for e, f in zip(
+            games.loc[flagged, "event_id"], games.loc[flagged, QUALITY_FLAGS], strict=True
+        )
+    }
+    return games[~flagged].reset_index(drop=True), withheld
 
 
 def predict_frame(
@@ -119,34 +203,45 @@ def predict_frame(
     *,
     as_of: dt.date | None,
     run_kind: str,
+    forecast_at: dt.datetime | None,
     predicted_at: dt.datetime,
+    batch_id: str,
 ) -> pd.DataFrame:
     """One prediction row per (game, model): columns :data:`PREDICTION_COLUMNS`.
 
-    ``as_of`` None (backtests) sets each row's as_of to its game date minus one day.
+    ``as_of`` None (backtests) sets each row's as_of to its game date minus one day and
+    ``forecast_at`` None sets it to 09:00 US Eastern of that as_of (:func:`default_moment`).
     """
     frames: list[pd.DataFrame] = []
+    game_dates = [d.date() for d in pd.to_datetime(games["game_date"])]
+    as_ofs = (
+        [as_of] * len(games)
+        if as_of is not None
+        else [d - dt.timedelta(days=1) for d in game_dates]
+    )
+    moments = (
+        [forecast_at] * len(games)
+        if forecast_at is not None
+        else [default_moment(d) for d in as_ofs]
+    )
     for serving in models:
         prob, margin = serving.model.predict(games)
-        game_dates = pd.to_datetime(games["game_date"]).dt.date
         frame = pd.DataFrame(
             {
                 "event_id": games["event_id"].astype(str).to_numpy(),
                 "model_name": serving.entry.model_name,
                 "model_version": serving.entry.version,
-                "model_stage": serving.entry.serving_role,
+                "model_role": serving.entry.serving_role,
+                "forecast_at": pd.to_datetime(pd.Series(moments), utc=True),
                 "predicted_at": predicted_at,
-                "as_of": (
-                    [as_of] * len(games)
-                    if as_of is not None
-                    else [d - dt.timedelta(days=1) for d in game_dates]
-                ),
+                "as_of": pd.Series(as_ofs, dtype="object"),
                 "run_kind": run_kind,
-                "game_date": game_dates.to_numpy(),
+                "game_date": pd.Series(game_dates, dtype="object"),
                 "home_team_id": games["home_team_id"].astype(str).to_numpy(),
                 "away_team_id": games["away_team_id"].astype(str).to_numpy(),
                 "home_win_prob": prob,
                 "predicted_margin": margin,
+                "batch_id": batch_id,
             }
         )
         frames.append(frame)
@@ -155,128 +250,297 @@ def predict_frame(
     return pd.concat(frames, ignore_index=True)[PREDICTION_COLUMNS]
 
 
-_INSERT_COLUMNS = ", ".join(PREDICTION_COLUMNS)
+@dataclass
+class Batch:
+    """What one predict run was asked to forecast: ``event_ids`` x ``models``.
 
-
-def store_rows(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
-    """Upsert prediction rows into ``predictions.predictions`` (call inside a transaction).
-
-    Returns the number of rows written; re-storing the same keys replaces them.
+    ``models`` are ``(model_name, model_version, role)``; ``withheld`` maps event ids not
+    forecast to their quality flags.
     """
-    if rows.empty:
-        return 0
-    conn.register("incoming_predictions", rows)
-    try:
-        one(
-            conn,
-            f"INSERT OR REPLACE INTO predictions.predictions ({_INSERT_COLUMNS}) "
-            f"SELECT {_INSERT_COLUMNS} FROM incoming_predictions",
-        )
-    finally:
-        conn.unregister("incoming_predictions")
-    return len(rows)
+
+    batch_id: str
+    as_of: dt.date
+    forecast_at: dt.datetime
+    first_day: dt.date
+    last_day: dt.date
+    event_ids: list[str]
+    models: list[tuple[str, str, str]]
+    withheld: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Facts for the run summary (JSON-safe)."""
+        return {
+            "batch_id": self.batch_id,
+            "forecast_at": self.forecast_at.isoformat(),
+            "window": f"{self.first_day}..{self.last_day}",
+            "models": [f"{n} {v} ({r})" for n, v, r in self.models],
+            "withheld": self.withheld,
+        }
 
 
-def verify_stored(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, *, run_kind: str) -> None:
-    """Check that every (game, model version) of ``rows`` has exactly one stored row.
+def record_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, *, stored: bool) -> None:
+    """Insert (or replace) the ``predictions.forecast_batches`` row of ``batch`` (call inside
+    a transaction)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO predictions.forecast_batches (batch_id, as_of, forecast_at, "
+        "first_day, last_day, event_ids, withheld, models, stored_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN current_timestamp END)",
+        [
+            batch.batch_id,
+            batch.as_of,
+            batch.forecast_at,
+            batch.first_day,
+            batch.last_day,
+            json.dumps(batch.event_ids),
+            json.dumps(batch.withheld),
+            json.dumps([list(m) for m in batch.models]),
+            stored,
+        ],
+    )
+
+
+def load_batch(conn: duckdb.DuckDBPyConnection, batch_id: str) -> tuple[Batch, bool]:
+    """The recorded batch ``batch_id`` and whether it was stored already.
 
     Raises:
-        BadInputError: a game lacks a row for some model version, or has duplicates.
+        BadInputError: no such batch (names ``--batch-id``).
     """
-    if rows.empty:
-        return
-    keys = rows[["event_id", "model_name", "model_version", "as_of"]].drop_duplicates()
-    conn.register("expected_keys", keys)
+    row = one(
+        conn,
+        "SELECT as_of, forecast_at, first_day, last_day, event_ids, withheld, models, "
+        "stored_at IS NOT NULL FROM predictions.forecast_batches WHERE batch_id = ?",
+        [batch_id],
+    )
+    if row is None:
+        raise BadInputError(f"--batch-id {batch_id!r}: no forecast batch with this id")
+    batch = Batch(
+        batch_id=batch_id,
+        as_of=row[0],
+        forecast_at=row[1],
+        first_day=row[2],
+        last_day=row[3],
+        event_ids=[str(e) for e in json.loads(row[4])],
+        withheld={str(k): str(v) for k, v in dict(json.loads(row[5])).items()},
+        models=[(str(m[0]), str(m[1]), str(m[2])) for m in json.loads(row[6])],
+    )
+    return batch, bool(row[7])
+
+
+_INSERT_COLUMNS = ", ".join(PREDICTION_COLUMNS)
+_STAGED_COLUMNS = ", ".join(c for c in PREDICTION_COLUMNS if c != "batch_id")
+
+
+def fingerprint_outside(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> tuple[int, int]:
+    """``(count, sum of row hashes)`` of the ``predictions.predictions`` rows whose key is not
+    among the keys of ``rows``: equal before and after a write = nothing else changed."""
+    keys = rows[KEY_COLUMNS].drop_duplicates()
+    conn.register("batch_keys", keys)
     try:
         row = one(
             conn,
-            "SELECT count(*) FILTER (WHERE n <> 1), count(*) FROM ("
-            " SELECT k.event_id, count(p.event_id) AS n FROM expected_keys k"
-            " LEFT JOIN predictions.predictions p ON p.event_id = k.event_id"
-            " AND p.model_name = k.model_name AND p.model_version = k.model_version"
-            " AND p.as_of = k.as_of AND p.run_kind = ?"
-            " GROUP BY k.event_id, k.model_name, k.model_version, k.as_of)",
-            [run_kind],
+            f"SELECT count(*), coalesce(sum(CAST(hash({_INSERT_COLUMNS}) AS HUGEINT)), 0) "
+            "FROM predictions.predictions p WHERE NOT EXISTS (SELECT 1 FROM batch_keys k "
+            "WHERE k.event_id = p.event_id AND k.model_name = p.model_name "
+            "AND k.model_version = p.model_version AND k.run_kind = p.run_kind "
+            "AND CAST(k.forecast_at AS TIMESTAMPTZ) = p.forecast_at)",
         )
     finally:
-        conn.unregister("expected_keys")
-    bad = int(row[0]) if row else 0
-    if bad:
+        conn.unregister("batch_keys")
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def verify_batch(
+    conn: duckdb.DuckDBPyConnection,
+    batch_id: str,
+    event_ids: list[str],
+    models: list[tuple[str, str]],
+    before: tuple[int, int],
+    after: tuple[int, int],
+) -> None:
+    """Check a written batch: every game of ``event_ids`` has exactly one row of this batch
+    from each model version of ``models`` ((model_name, model_version) pairs), the batch has
+    no other row, and the rows outside the batch are unchanged (``before == after``, from
+    :func:`fingerprint_outside`).
+
+    Raises:
+        BadInputError: what is wrong, with up to five examples (nothing is kept: the caller
+            runs inside a transaction).
+    """
+    if before != after:
         raise BadInputError(
-            f"{bad} (game, model version) pairs do not have exactly one stored {run_kind} "
-            "prediction"
+            f"batch {batch_id}: rows outside the batch changed while storing it "
+            f"(count/hash {before} -> {after})"
+        )
+    expected = pd.DataFrame(
+        [(e, n, v) for e in event_ids for n, v in models],
+        columns=["event_id", "model_name", "model_version"],
+    )
+    conn.register("expected_forecasts", expected)
+    try:
+        problems = conn.execute(
+            "WITH got AS (SELECT event_id, model_name, model_version, count(*) AS n "
+            " FROM predictions.predictions WHERE batch_id = ? "
+            " GROUP BY event_id, model_name, model_version) "
+            "SELECT coalesce(e.event_id, g.event_id), coalesce(e.model_name, g.model_name), "
+            " coalesce(e.model_version, g.model_version), coalesce(g.n, 0), "
+            " e.event_id IS NOT NULL "
+            "FROM expected_forecasts e FULL OUTER JOIN got g ON g.event_id = e.event_id "
+            " AND g.model_name = e.model_name AND g.model_version = e.model_version "
+            "WHERE e.event_id IS NULL OR coalesce(g.n, 0) <> 1 ORDER BY 1, 2, 3",
+            [batch_id],
+        ).fetchall()
+    finally:
+        conn.unregister("expected_forecasts")
+    if problems:
+        examples = "; ".join(
+            f"{e} {n} {v}: {c} row(s){'' if wanted else ' not in the batch'}"
+            for e, n, v, c, wanted in problems[:5]
+        )
+        raise BadInputError(
+            f"batch {batch_id}: {len(problems)} (game, model version) pairs do not have "
+            f"exactly one forecast of the batch ({examples})"
         )
 
 
-def _store_verified(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
-    """:func:`store_rows` then :func:`verify_stored` for each run kind of ``rows`` (call inside
-    a transaction)."""
-    n = store_rows(conn, rows)
-    for kind in rows["run_kind"].unique().tolist():
-        verify_stored(conn, rows[rows["run_kind"] == kind], run_kind=str(kind))
-    return n
+def write_verified(
+    conn: duckdb.DuckDBPyConnection,
+    rows: pd.DataFrame,
+    batch_id: str,
+    event_ids: list[str],
+    models: list[tuple[str, str]],
+) -> int:
+    """Upsert ``rows`` into ``predictions.predictions`` and :func:`verify_batch` them (call
+    inside a transaction); returns the rows written."""
+    before = fingerprint_outside(conn, rows)
+    if not rows.empty:
+        conn.register("incoming_predictions", rows)
+        try:
+            one(
+                conn,
+                f"INSERT OR REPLACE INTO predictions.predictions ({_INSERT_COLUMNS}) "
+                f"SELECT {_INSERT_COLUMNS} FROM incoming_predictions",
+            )
+        finally:
+            conn.unregister("incoming_predictions")
+    verify_batch(conn, batch_id, event_ids, models, before, fingerprint_outside(conn, rows))
+    return len(rows)
 
 
-def store_predictions(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
-    """Upsert ``rows`` (:data:`PREDICTION_COLUMNS`) into ``predictions.predictions`` and verify
-    them, in one transaction; returns the rows written.
+def _model_pairs(batch: Batch) -> list[tuple[str, str]]:
+    return [(n, v) for n, v, _ in batch.models]
+
+
+def store_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, rows: pd.DataFrame) -> int:
+    """Publish a daily batch: record it, write ``rows`` and verify, in one transaction.
 
     Raises:
         BadInputError: verification failed (nothing is written).
     """
     with transaction(conn):
-        return _store_verified(conn, rows)
+        record_batch(conn, batch, stored=True)
+        return write_verified(conn, rows, batch.batch_id, batch.event_ids, _model_pairs(batch))
 
 
-def stage_rows(conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, batch_id: str) -> int:
-    """Write rows to ``predictions.staged_predictions`` under ``batch_id`` (idempotent)."""
+def store_backtest(
+    conn: duckdb.DuckDBPyConnection, rows: pd.DataFrame, batch_id: str, model: tuple[str, str]
+) -> int:
+    """Write backtest ``rows`` (one model) and verify them, in one transaction."""
+    events = sorted(set(rows["event_id"].astype(str)))
     with transaction(conn):
-        one(conn, "DELETE FROM predictions.staged_predictions WHERE batch_id = ?", [batch_id])
+        return write_verified(conn, rows, batch_id, events, [model])
+
+
+def stage_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, rows: pd.DataFrame) -> int:
+    """Record ``batch`` and write its rows to ``predictions.staged_predictions`` (idempotent)."""
+    with transaction(conn):
+        record_batch(conn, batch, stored=False)
+        one(conn, "DELETE FROM predictions.staged_predictions WHERE batch_id = ?", [batch.batch_id])
         if not rows.empty:
-            staged = rows.assign(batch_id=batch_id)
-            conn.register("staged_rows", staged)
+            conn.register("staged_rows", rows)
             try:
                 conn.execute(
-                    f"INSERT INTO predictions.staged_predictions (batch_id, {_INSERT_COLUMNS}) "
-                    f"SELECT batch_id, {_INSERT_COLUMNS} FROM staged_rows"
+                    f"INSERT INTO predictions.staged_predictions (batch_id, {_STAGED_COLUMNS}) "
+                    f"SELECT batch_id, {_STAGED_COLUMNS} FROM staged_rows"
                 )
             finally:
                 conn.unregister("staged_rows")
     return len(rows)
 
 
-def publish_batch(conn: duckdb.DuckDBPyConnection, batch_id: str | None) -> tuple[str, int]:
-    """Publish a staged batch into ``predictions.predictions`` and verify it, in one transaction.
+def unstored_batches(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Ids of staged batches not yet stored, oldest first."""
+    rows = conn.execute(
+        "SELECT batch_id FROM predictions.forecast_batches WHERE stored_at IS NULL "
+        "ORDER BY staged_at, batch_id"
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
-    ``batch_id`` None = the most recently staged batch not yet stored.
+
+def publish_batch(conn: duckdb.DuckDBPyConnection, batch_id: str | None) -> tuple[Batch, int]:
+    """Publish staged batch ``batch_id`` into ``predictions.predictions``, verify it against
+    its record in ``predictions.forecast_batches`` and mark it stored, in one transaction.
+    Publishing a stored batch again rewrites the same rows (idempotent).
+
+    ``batch_id`` None is allowed only when exactly one staged batch waits.
 
     Returns:
-        ``(batch_id, rows stored)``.
+        ``(the batch, rows stored)``.
 
     Raises:
-        NothingToDoError: no unstored batch.
-        BadInputError: unknown batch id, or verification failed (nothing is written).
+        NothingToDoError: no ``batch_id`` and no unstored batch.
+        BadInputError: no ``batch_id`` and several unstored batches (names ``--batch-id``),
+            unknown batch id, or verification failed (nothing is written).
     """
     if batch_id is None:
-        row = one(
-            conn,
-            "SELECT batch_id FROM predictions.staged_predictions WHERE stored_at IS NULL "
-            "GROUP BY batch_id ORDER BY max(staged_at) DESC LIMIT 1",
-        )
-        if row is None:
-            raise NothingToDoError("no staged predictions waiting: run `predict --stage-only`")
-        batch_id = str(row[0])
+        waiting = unstored_batches(conn)
+        if not waiting:
+            raise NothingToDoError("no staged forecast batch waiting: run `predict --stage-only`")
+        if len(waiting) > 1:
+            raise BadInputError(
+                f"{len(waiting)} staged forecast batches wait ({', '.join(waiting)}): "
+                "pass --batch-id with the batch_id of the `predict --stage-only` summary"
+            )
+        batch_id = waiting[0]
+    batch, _stored = load_batch(conn, batch_id)
     rows = conn.execute(
-        f"SELECT {_INSERT_COLUMNS} FROM predictions.staged_predictions WHERE batch_id = ?",
+        f"SELECT batch_id, {_STAGED_COLUMNS} FROM predictions.staged_predictions "
+        "WHERE batch_id = ?",
         [batch_id],
-    ).df()
-    if rows.empty:
-        raise BadInputError(f"--batch-id {batch_id!r}: no staged predictions with this id")
+    ).df()[PREDICTION_COLUMNS]
     with transaction(conn):
-        n = _store_verified(conn, rows)
+        n = write_verified(conn, rows, batch.batch_id, batch.event_ids, _model_pairs(batch))
         conn.execute(
             "UPDATE predictions.staged_predictions SET stored_at = current_timestamp "
             "WHERE batch_id = ?",
             [batch_id],
         )
-    return batch_id, n
+        conn.execute(
+            "UPDATE predictions.forecast_batches SET stored_at = current_timestamp "
+            "WHERE batch_id = ?",
+            [batch_id],
+        )
+    return batch, n
+
+
+def batch_of(
+    batch_id: str,
+    as_of: dt.date,
+    now: dt.datetime,
+    days: int,
+    games: pd.DataFrame,
+    serving: list[ServingModel],
+    withheld: Mapping[str, str],
+) -> Batch:
+    """The :class:`Batch` of a daily run forecasting ``games`` with ``serving``."""
+    first, last = upcoming_window(as_of, days)
+    return Batch(
+        batch_id=batch_id,
+        as_of=as_of,
+        forecast_at=now,
+        first_day=first,
+        last_day=last,
+        event_ids=[str(e) for e in games["event_id"]],
+        models=[(s.entry.model_name, s.entry.version, s.entry.serving_role) for s in serving],
+        withheld=dict(withheld),
+    )

@@ -5,7 +5,11 @@ table, written into one folder.
   probability vs observed home-win rate) per model version and run kind;
 * ``rolling_accuracy.png``: straight-up accuracy over the last ``window`` evaluated games, by
   game date, per model version and run kind;
-* ``summary.txt``: ``predictions.prediction_evaluations`` rows of period ``all``.
+* ``summary.txt``: ``predictions.prediction_evaluations`` rows of period ``all``, then the
+  scorecard (``predictions.scorecard``: the forecasts of record against Elo, the betting line
+  and ESPN's predictor on the same games) overall and by ISO week;
+* ``scorecard.png`` (when the scorecard has rows): log-loss and accuracy per ISO week of each
+  forecaster.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from hoopcast_ml.metrics import reliability_table
 
 CALIBRATION_FILE = "calibration.png"
 ROLLING_FILE = "rolling_accuracy.png"
+SCORECARD_FILE = "scorecard.png"
 SUMMARY_FILE = "summary.txt"
 
 
@@ -52,8 +57,52 @@ def summary_table(evaluations: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scorecard_table(scores: pd.DataFrame) -> str:
+    """Fixed-width text table of ``predictions.scorecard`` rows: overall first, then weeks."""
+    header = (
+        f"{'period':<9} {'forecaster':<10} {'games':>6} {'accuracy':>8} {'log-loss':>8} "
+        f"{'Brier':>7} {'MAE':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    order = scores.assign(_o=scores["period"] != "overall").sort_values(
+        ["_o", "period"], kind="stable"
+    )
+    for r in order.to_dict("records"):
+        mae = "" if pd.isna(r["margin_mae"]) else f"{r['margin_mae']:.2f}"
+        lines.append(
+            f"{r['period']:<9} {r['forecaster']:<10} {int(r['games']):>6} {r['accuracy']:>8.3f} "
+            f"{r['log_loss']:>8.4f} {r['brier']:>7.4f} {mae:>6}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot_scorecard(scores: pd.DataFrame, path: Path) -> None:
+    """Log-loss and accuracy by ISO week, one line per forecaster, into ``path`` (PNG)."""
+    weeks = scores[scores["period"] != "overall"]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7), dpi=120, sharex=True)
+    for name, group in weeks.groupby("forecaster", sort=False):
+        g = group.sort_values("period")
+        top.plot(g["period"], g["log_loss"], marker="o", label=str(name))
+        bottom.plot(g["period"], g["accuracy"], marker="o", label=str(name))
+    top.set_ylabel("log-loss (lower is better)")
+    bottom.set_ylabel("accuracy")
+    bottom.set_xlabel("ISO week of the game date")
+    top.set_title("Scorecard: forecasts of record vs yardsticks, same games per week")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def write_report(
-    scored: pd.DataFrame, evaluations: pd.DataFrame, out_dir: Path, window: int = 200
+    scored: pd.DataFrame,
+    evaluations: pd.DataFrame,
+    out_dir: Path,
+    window: int = 200,
+    scores: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write the two PNGs and the text table into ``out_dir``.
 
@@ -62,9 +111,11 @@ def write_report(
         evaluations: rows of ``predictions.prediction_evaluations``.
         out_dir: output folder (created).
         window: games in the rolling accuracy window.
+        scores: rows of ``predictions.scorecard`` (None or empty: no scorecard part).
 
     Returns:
-        ``{"calibration": path, "rolling_accuracy": path, "summary": path}``.
+        ``{"calibration": path, "rolling_accuracy": path, "summary": path}`` plus
+        ``"scorecard": path`` when there are scorecard rows.
 
     Raises:
         NothingToDoError: no prediction has a final result yet.
@@ -119,9 +170,16 @@ def write_report(
     fig.savefig(rolling_path)
     plt.close(fig)
 
+    paths = {"calibration": calibration, "rolling_accuracy": rolling_path}
+    text = summary_table(evaluations)
+    if scores is not None and not scores.empty:
+        text += "\nScorecard (forecasts of record; same games per period)\n"
+        text += scorecard_table(scores)
+        paths["scorecard"] = out_dir / SCORECARD_FILE
+        plot_scorecard(scores, paths["scorecard"])
     summary = out_dir / SUMMARY_FILE
-    summary.write_text(summary_table(evaluations), encoding="utf-8")
-    return {"calibration": calibration, "rolling_accuracy": rolling_path, "summary": summary}
+    summary.write_text(text, encoding="utf-8")
+    return {**paths, "summary": summary}
 
 
-__all__ = ["summary_table", "write_report"]
+__all__ = ["plot_scorecard", "scorecard_table", "summary_table", "write_report"]

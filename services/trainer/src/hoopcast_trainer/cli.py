@@ -2,8 +2,10 @@
 
 Commands (docs/DESIGN.md, "Stage CLI subcommands"; docs/guides/models.md):
 ``train`` (dataset + fit + evaluate + register), the DAG steps ``dataset``, ``fit``,
-``evaluate``, ``register`` (each on ``--run-id`` or the latest run that finished the previous
-step), and ``list``, ``promote VERSION``, ``rollback``, ``challenger VERSION [--off]``.
+``evaluate``, ``register`` (each on ``--run-id``: the ``training_run_id`` of the previous
+step's summary; required when more than one run is open), and ``list``, ``promote VERSION``,
+``rollback``, ``challenger VERSION [--off]``, ``storage`` (artefact folder sizes) and
+``prune`` (apply the retention rule).
 Every command runs through :func:`hoopcast_common.runs.run_command`: exit codes 0/2/3/99 and the
 last stdout line is the JSON run summary.
 """
@@ -24,7 +26,7 @@ from hoopcast_common.settings import Settings
 from hoopcast_ml import registry
 from hoopcast_ml.registry import model_dir
 
-from hoopcast_trainer import pipeline
+from hoopcast_trainer import pipeline, storage
 from hoopcast_trainer.config import TrainerConfig
 
 STAGE = "trainer"
@@ -32,7 +34,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 RunId = Annotated[
     str | None,
-    typer.Option("--run-id", help="Training run id (default: latest run ready for this step)"),
+    typer.Option(
+        "--run-id",
+        help="The training_run_id of the previous step's summary (may be left out only while "
+        "a single training run is open)",
+    ),
+]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Retrain even when no game became final since the last version's data"
+    ),
 ]
 # The training window of ``dataset`` and ``train`` (game_date, inclusive; docs/guides/models.md).
 TrainFrom = Annotated[
@@ -112,6 +124,7 @@ def _new_training_run(
     db: Path,
     models: Path,
     window: tuple[str | None, str | None, str | None, str | None],
+    force: bool = False,
 ) -> pipeline.TrainingRun:
     """:func:`pipeline.step_dataset` on the typed training window.
 
@@ -132,6 +145,7 @@ def _new_training_run(
         train_until=_opt_date(train_until, "--train-until"),
         validate_from=_opt_date(validate_from, "--validate-from"),
         validate_to=_opt_date(validate_to, "--validate-to"),
+        force=force,
     )
 
 
@@ -142,12 +156,14 @@ def dataset(
     train_until: TrainUntil = None,
     validate_from: ValidateFrom = None,
     validate_to: ValidateTo = None,
+    force: Force = False,
 ) -> None:
-    """Snapshot training and validation sets (time-based split) as a new training run."""
+    """Snapshot training and validation sets (time-based split) as a new training run; exit
+    99 when no game became final since the last registered version's data."""
 
     def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
         window = (train_from, train_until, validate_from, validate_to)
-        run = _new_training_run(ctx, cfg, db, models, window)
+        run = _new_training_run(ctx, cfg, db, models, window, force)
         _report(ctx, run, "train_games", "validation_games")
 
     _execute("dataset", as_of, body)
@@ -178,12 +194,13 @@ def train(
     train_until: TrainUntil = None,
     validate_from: ValidateFrom = None,
     validate_to: ValidateTo = None,
+    force: Force = False,
 ) -> None:
-    """dataset + fit + evaluate + register in one go."""
+    """dataset + fit + evaluate + register in one go (exit 99 like ``dataset``)."""
 
     def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
         window = (train_from, train_until, validate_from, validate_to)
-        run = _new_training_run(ctx, cfg, db, models, window)
+        run = _new_training_run(ctx, cfg, db, models, window, force)
         pipeline.step_fit(db, models, cfg, run.run_id)
         pipeline.step_evaluate(db, models, cfg, run.run_id)
         run = pipeline.step_register(db, models, cfg, run.run_id)
@@ -277,6 +294,48 @@ def challenger(
         ctx.extra.update({"challenger": version, "active": not off})
 
     _execute("challenger", as_of, body)
+
+
+def _storage(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path, apply: bool) -> None:
+    conn = connect(db)
+    try:
+        folders = storage.inventory(conn, models, cfg.model_name, cfg.keep_archived)
+        deleted = storage.prune(conn, models, folders) if apply else []
+    finally:
+        conn.close()
+    for f in folders:
+        verdict = "keep" if f.keep else ("deleted" if f in deleted else "prunable")
+        typer.echo(
+            f"{f.kind:<7} {f.name:<28} {f.role:<10} {f.bytes / 1e6:>9.2f} MB  {verdict}", err=True
+        )
+    ctx.count("folders", len(folders))
+    ctx.count("bytes", sum(f.bytes for f in folders))
+    ctx.count("prunable_bytes", sum(f.bytes for f in folders if not f.keep and f not in deleted))
+    ctx.count("folders_deleted", len(deleted))
+    ctx.count("bytes_deleted", sum(f.bytes for f in deleted))
+    ctx.extra["keep_archived"] = cfg.keep_archived
+    ctx.extra["folders"] = [f.as_dict() for f in folders]
+
+
+@app.command("storage")
+def storage_(as_of: AsOf = None) -> None:
+    """Sizes of the model artefact folders and which ones `prune` would delete."""
+
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        _storage(ctx, cfg, db, models, apply=False)
+
+    _execute("storage", as_of, body)
+
+
+@app.command()
+def prune(as_of: AsOf = None) -> None:
+    """Delete artefact folders outside the retention rule: archived versions beyond the
+    TRAINER_KEEP_ARCHIVED most recent, and the working folders of finished training runs."""
+
+    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+        _storage(ctx, cfg, db, models, apply=True)
+
+    _execute("prune", as_of, body)
 
 
 def main() -> None:

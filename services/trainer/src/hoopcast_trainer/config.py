@@ -27,8 +27,15 @@ class TrainerConfig:
         params: LightGBM parameters shared by the binary and regression models; always
             deterministic (``deterministic``, ``force_row_wise``, fixed ``num_threads`` and
             ``seed``) so the same data gives the same model.
-        min_validation_games: fewest finished D1 games of the current season needed before it
-            becomes the default validation window (``TRAINER_MIN_VALIDATION_GAMES``).
+        min_gate_games: the promotion gate's minimum sample: fewest validation games a
+            candidate must be compared on (with production, or with Elo for a first model) to
+            be promoted; the default validation window is extended backwards until it holds
+            this many (``TRAINER_MIN_GATE_GAMES``).
+        validation_days: days of the default validation window before the game day
+            (``TRAINER_VALIDATION_DAYS``; extended for ``min_gate_games``).
+        keep_archived: archived versions whose artefact folders ``prune`` keeps, the most
+            recent first (``TRAINER_KEEP_ARCHIVED``); production and candidates are always
+            kept.
         train_from: first game date of the training window (``TRAINER_TRAIN_FROM``; None = all).
         early_stopping_rounds: stop boosting when the loss on the latest ``holdout_fraction``
             of the training window has not improved for this many rounds
@@ -43,7 +50,9 @@ class TrainerConfig:
     model_name: str = DEFAULT_MODEL_NAME
     num_boost_round: int = 600
     params: dict[str, Any] = field(default_factory=dict)
-    min_validation_games: int = 300
+    min_gate_games: int = 300
+    validation_days: int = 28
+    keep_archived: int = 3
     train_from: dt.date | None = None
     early_stopping_rounds: int = 50
     holdout_fraction: float = 0.15
@@ -77,7 +86,9 @@ class TrainerConfig:
             model_name=settings.get("TRAINER_MODEL_NAME") or DEFAULT_MODEL_NAME,
             num_boost_round=settings.get_int("TRAINER_NUM_BOOST_ROUND", 600),
             params=params,
-            min_validation_games=settings.get_int("TRAINER_MIN_VALIDATION_GAMES", 300),
+            min_gate_games=settings.get_int("TRAINER_MIN_GATE_GAMES", 300),
+            validation_days=settings.get_int("TRAINER_VALIDATION_DAYS", 28),
+            keep_archived=settings.get_int("TRAINER_KEEP_ARCHIVED", 3),
             train_from=parse_date(raw_from, "TRAINER_TRAIN_FROM") if raw_from else None,
             early_stopping_rounds=settings.get_int("TRAINER_EARLY_STOPPING_ROUNDS", 50),
             holdout_fraction=settings.get_float("TRAINER_HOLDOUT_FRACTION", 0.15),

@@ -55,10 +55,35 @@ def _count_labelled(conn: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     row = one(
         conn,
         f"SELECT count(*) FROM {FEATURE_TABLE} WHERE is_d1_game AND home_win IS NOT NULL "
-        "AND game_date BETWEEN ? AND ?",
+        "AND home_margin IS NOT NULL AND game_date BETWEEN ? AND ?",
         [start, end],
     )
     return int(row[0]) if row else 0
+
+
+def validation_start(
+    conn: duckdb.DuckDBPyConnection, last_day: dt.date, days: int, min_games: int
+) -> dt.date:
+    """First day of the default validation window ending on ``last_day``: ``days`` days
+    back (``last_day - days + 1``), moved further back, a whole game date at a time, until the
+    window holds at least ``min_games`` final D1-vs-D1 games. When the history holds fewer,
+    the window starts at the first such game's date after the earliest one (so that training
+    keeps at least one game date) — the gate then keeps production for want of sample.
+    """
+    start = last_day - dt.timedelta(days=days - 1)
+    rows = conn.execute(
+        f"SELECT game_date, count(*) FROM {FEATURE_TABLE} WHERE is_d1_game "
+        "AND home_win IS NOT NULL AND home_margin IS NOT NULL AND game_date <= ? "
+        "GROUP BY game_date ORDER BY game_date DESC",
+        [last_day],
+    ).fetchall()
+    total = 0
+    for index, (day, n) in enumerate(rows):
+        total += int(n)
+        if total >= min_games or index == len(rows) - 2:
+            first: dt.date = day
+            return min(start, first)
+    return start
 
 
 def resolve_split(
@@ -69,38 +94,51 @@ def resolve_split(
     train_until: dt.date | None = None,
     validate_from: dt.date | None = None,
     validate_to: dt.date | None = None,
+    validation_days: int = 28,
     min_validation_games: int = 300,
 ) -> Split:
     """The split of a training run from the CLI options, defaults derived from ``as_of``.
 
-    Defaults: validation = the season of ``as_of`` up to ``as_of`` when it already has at
-    least ``min_validation_games`` finished D1 games, else the previous full season; training
-    = everything up to the day before validation. With ``train_until`` only, validation is the
-    following season (up to ``as_of``).
+    A run on game day ``as_of`` has every game final before it, so the default validation
+    window ends on ``as_of - 1`` and covers the last ``validation_days`` days, extended
+    backwards until it holds ``min_validation_games`` final D1-vs-D1 games
+    (:func:`validation_start`; the gate's minimum sample); training = every game final before
+    the validation window (the current season's earlier weeks included). With
+    ``train_until`` only, validation starts the day after it and ends on ``as_of - 1``.
 
     Raises:
         BadInputError: the windows are inconsistent (see :meth:`Split.check`).
     """
+    last_final_day = as_of - dt.timedelta(days=1)
+    if validate_to is None:
+        validate_to = last_final_day
     if train_until is None and validate_from is None:
-        from hoopcast_common.dates import season_of
-
-        season = season_of(as_of)
-        if _count_labelled(conn, season_start(season), as_of) >= min_validation_games:
-            validate_from = season_start(season)
-        else:
-            validate_from = season_start(season - 1)
+        validate_from = validation_start(conn, validate_to, validation_days, min_validation_games)
     if train_until is None:
         assert validate_from is not None
         train_until = validate_from - dt.timedelta(days=1)
     if validate_from is None:
         validate_from = train_until + dt.timedelta(days=1)
-    if validate_to is None:
-        from hoopcast_common.dates import season_of
-
-        validate_to = min(as_of, season_end(season_of(validate_from)))
     split = Split(train_from, train_until, validate_from, validate_to)
     split.check()
     return split
+
+
+def labelled_games(
+    conn: duckdb.DuckDBPyConnection, start: dt.date | None, end: dt.date
+) -> tuple[int, dt.date | None]:
+    """``(count, last game date)`` of the final D1-vs-D1 games dated ``start`` .. ``end``
+    (``start`` None = from the first)."""
+    row = one(
+        conn,
+        f"SELECT count(*), max(game_date) FROM {FEATURE_TABLE} WHERE is_d1_game "
+        "AND home_win IS NOT NULL AND home_margin IS NOT NULL AND game_date <= ? "
+        "AND (CAST(? AS DATE) IS NULL OR game_date >= ?)",
+        [end, start, start],
+    )
+    if row is None:
+        return 0, None
+    return int(row[0]), row[1]
 
 
 def data_hash(frame: pd.DataFrame, columns: list[str]) -> str:

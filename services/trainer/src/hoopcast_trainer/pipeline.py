@@ -1,7 +1,8 @@
 """The training steps, chained through ``ml.training_runs``: dataset → fit → evaluate → register.
 
-Each step works on the training run given by id, or on the latest run of the model name that
-finished the previous step, and records itself in the run's row (``step``). The DAG runs one
+Each step works on the training run given by ``--run-id`` (the ``training_run_id`` of the
+previous step's summary); without it only when a single run of the model name is open (not
+yet registered). Each step records itself in the run's row (``step``). The DAG runs one
 step per task; ``hoopcast-trainer train`` runs all four in one process. A run's working files
 live in ``HOOPCAST_MODEL_DIR/runs/<run_id>/`` (``train.parquet``, ``validate.parquet``,
 ``model/``); ``register`` copies ``model/`` to ``HOOPCAST_MODEL_DIR/<model_name>/<version>/``.
@@ -20,17 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 from hoopcast_common.db import connect, one, transaction
-from hoopcast_common.errors import BadInputError
+from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_ml import model as model_io
 from hoopcast_ml import registry
 from hoopcast_ml.feature_table import META_COLUMNS, feature_columns, load_labelled
-from hoopcast_ml.metrics import fit_elo_margin, logit, score
+from hoopcast_ml.metrics import finite_or_none, fit_elo_margin, logit, score
 
 from hoopcast_trainer.config import TrainerConfig
-from hoopcast_trainer.dataset import data_hash, resolve_split
+from hoopcast_trainer.dataset import data_hash, labelled_games, resolve_split
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,7 @@ class TrainingRun:
             **({"validation": headline} if self.metrics else {}),
             **({"model_version": self.model_version} if self.model_version else {}),
             **({"gate": self.gate_decision} if self.gate_decision else {}),
+            **({"gate_sample": self.metrics["gate"]} if "gate" in self.metrics else {}),
         }
 
 
@@ -127,6 +130,13 @@ def get_run(db_path: Path, run_id: str) -> TrainingRun:
 
 
 def _pick_run(db_path: Path, model_name: str, step: str, run_id: str | None) -> TrainingRun:
+    """The training run ``step`` works on: ``run_id``, or — only when exactly one run of
+    ``model_name`` is open (not yet registered) — that run.
+
+    Raises:
+        BadInputError: the run is at another step; no run ready; several runs open (names
+            ``--run-id`` and the open runs).
+    """
     previous = STEPS[STEPS.index(step) - 1]
     if run_id is not None:
         run = get_run(db_path, run_id)
@@ -138,20 +148,26 @@ def _pick_run(db_path: Path, model_name: str, step: str, run_id: str | None) -> 
         return run
     conn = connect(db_path)
     try:
-        row = one(
-            conn,
-            f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE model_name = ? AND step = ? "
-            "AND status = 'ok' ORDER BY created_at DESC, run_id DESC LIMIT 1",
-            [model_name, previous],
-        )
+        rows = conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM ml.training_runs WHERE model_name = ? "
+            "AND step <> 'register' AND status = 'ok' ORDER BY created_at, run_id",
+            [model_name],
+        ).fetchall()
     finally:
         conn.close()
-    if row is None:
+    open_runs = [_run(r) for r in rows]
+    if len(open_runs) > 1:
+        listed = ", ".join(f"{r.run_id} ({r.step})" for r in open_runs)
+        raise BadInputError(
+            f"{len(open_runs)} training runs of {model_name!r} are open ({listed}): pass "
+            "--run-id with the training_run_id of the previous step's summary"
+        )
+    if not open_runs or open_runs[0].step != previous:
         raise BadInputError(
             f"no training run of {model_name!r} has finished the `{previous}` step: run "
             f"`hoopcast-trainer {previous}` (or `hoopcast-trainer train`) first"
         )
-    return _run(row)
+    return open_runs[0]
 
 
 def _update(db_path: Path, run_id: str, **columns: Any) -> None:
@@ -181,6 +197,7 @@ def step_dataset(
     train_until: dt.date | None = None,
     validate_from: dt.date | None = None,
     validate_to: dt.date | None = None,
+    force: bool = False,
 ) -> TrainingRun:
     """Snapshot the train and validation rows of a new training run.
 
@@ -188,12 +205,21 @@ def step_dataset(
     validation rows: the same in the validation window (see
     :func:`hoopcast_trainer.dataset.resolve_split` for the defaults).
 
+    With the default windows (no date given) and without ``force``, a retrain that would
+    learn nothing new is refused: see :func:`nothing_new`.
+
     Raises:
+        NothingToDoError: see :func:`nothing_new`.
         BadInputError: features missing, inconsistent windows, or an empty window.
     """
+    default_window = all(d is None for d in (train_from, train_until, validate_from, validate_to))
     conn = connect(db_path)
     try:
         features = feature_columns(conn)
+        if default_window and not force:
+            reason = nothing_new(conn, cfg, features, as_of)
+            if reason:
+                raise NothingToDoError(reason)
         split = resolve_split(
             conn,
             as_of=as_of,
@@ -201,7 +227,8 @@ def step_dataset(
             train_until=train_until,
             validate_from=validate_from,
             validate_to=validate_to,
-            min_validation_games=cfg.min_validation_games,
+            validation_days=cfg.validation_days,
+            min_validation_games=cfg.min_gate_games,
         )
         train = load_labelled(conn, features, split.train_from, split.train_until)
         validate = load_labelled(conn, features, split.validate_from, split.validate_to)
@@ -260,6 +287,50 @@ def step_dataset(
     return get_run(db_path, run_id)
 
 
+def fit_params(cfg: TrainerConfig) -> dict[str, Any]:
+    """The training settings recorded with a fitted run (``ml.training_runs.params``)."""
+    return {
+        **cfg.params,
+        "num_boost_round": cfg.num_boost_round,
+        "early_stopping_rounds": cfg.early_stopping_rounds,
+        "holdout_fraction": cfg.holdout_fraction,
+    }
+
+
+def nothing_new(
+    conn: duckdb.DuckDBPyConnection, cfg: TrainerConfig, features: list[str], as_of: dt.date
+) -> str | None:
+    """Why a default retrain on game day ``as_of`` would be a no-op, or None.
+
+    It is one when the last registered version of the model name was trained with the same
+    feature list, ``train_from`` and settings (:func:`fit_params`) on data that already held
+    every final D1-vs-D1 game now available before ``as_of``: no game final after its
+    validation window, and as many games up to then as it used (a late result changes the
+    count).
+    """
+    entries = registry.list_models(conn, cfg.model_name)
+    if not entries:
+        return None
+    last = entries[0]
+    run = one(
+        conn,
+        "SELECT n_train, n_validate, params FROM ml.training_runs WHERE run_id = ?",
+        [last.run_id],
+    )
+    if run is None or last.feature_list != features or last.train_from != cfg.train_from:
+        return None
+    used = int(run[0] or 0) + int(run[1] or 0)
+    if json.loads(run[2] or "{}") != json.loads(json.dumps(fit_params(cfg))):
+        return None
+    available, last_day = labelled_games(conn, cfg.train_from, as_of - dt.timedelta(days=1))
+    if available != used or (last_day is not None and last_day > last.validate_to):
+        return None
+    return (
+        f"no new final game since {last.version}'s data ({used} games through "
+        f"{last.validate_to}): nothing to retrain (pass --force to retrain anyway)"
+    )
+
+
 def _read_frame(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise BadInputError(
@@ -286,12 +357,7 @@ def step_fit(
         early_stopping_rounds=cfg.early_stopping_rounds,
         holdout_fraction=cfg.holdout_fraction,
     )
-    params = {
-        **cfg.params,
-        "num_boost_round": cfg.num_boost_round,
-        "early_stopping_rounds": cfg.early_stopping_rounds,
-        "holdout_fraction": cfg.holdout_fraction,
-    }
+    params = fit_params(cfg)
     fitted.metadata = {
         **fitted.metadata,
         "model_name": run.model_name,
@@ -392,36 +458,48 @@ def gate_decision(
     elo_log_loss: float,
     production_log_loss: float | None,
     elo_tolerance: float = 0.0,
+    *,
+    games: int | None = None,
+    min_games: int = 0,
 ) -> tuple[bool, str]:
-    """The promotion gate: promote only if better than production and not worse than Elo.
+    """The promotion gate: promote only if compared on enough games, better than production
+    and not worse than Elo.
 
-    Both comparisons use validation log-loss on the same games (the new model's validation
-    window). ``production_log_loss`` None means there is no comparable production model.
-    The model counts as worse than Elo when its log-loss exceeds Elo's by more than
-    ``elo_tolerance`` (see :func:`elo_tolerance`; 0 = any excess). Beating production is
-    strict: a lower log-loss.
+    All log-losses are validation log-losses on the same ``games`` games (the candidate's
+    validation games that the production model did not train on). ``production_log_loss``
+    None means there is no comparable production model: a first model is promoted when it is
+    not worse than Elo. Fewer than ``min_games`` games keeps production whatever the scores
+    (``games`` None = not checked). The model counts as worse than Elo when its log-loss
+    exceeds Elo's by more than ``elo_tolerance`` (see :func:`elo_tolerance`; 0 = any excess).
+    Beating production is strict: a lower log-loss.
 
     Returns:
         ``(promote, reason)``.
     """
+    if games is not None and (games < min_games or games == 0):
+        return False, (
+            f"kept as candidate: compared on {games} validation games, fewer than the gate's "
+            f"minimum sample of {min_games} (TRAINER_MIN_GATE_GAMES)"
+        )
+    on = f" on {games} validation games" if games is not None else ""
     if new_log_loss > elo_log_loss + elo_tolerance:
         return False, (
             f"kept as candidate: log-loss {new_log_loss:.4f} is worse than the Elo baseline "
-            f"{elo_log_loss:.4f} (tolerance {elo_tolerance:.4f})"
+            f"{elo_log_loss:.4f} (tolerance {elo_tolerance:.4f}){on}"
         )
     if production_log_loss is None:
         return True, (
             f"promoted: no comparable production model; log-loss {new_log_loss:.4f} is not "
-            f"worse than Elo {elo_log_loss:.4f} (tolerance {elo_tolerance:.4f})"
+            f"worse than Elo {elo_log_loss:.4f} (tolerance {elo_tolerance:.4f}){on}"
         )
     if new_log_loss < production_log_loss:
         return True, (
             f"promoted: log-loss {new_log_loss:.4f} beats production {production_log_loss:.4f} "
-            "on the same validation games"
+            f"on the same validation games{on}"
         )
     return False, (
         f"kept as candidate: log-loss {new_log_loss:.4f} does not beat production "
-        f"{production_log_loss:.4f} on the same validation games"
+        f"{production_log_loss:.4f} on the same validation games{on}"
     )
 
 
@@ -443,13 +521,63 @@ def elo_tolerance(
     return float(z * diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
+@dataclass
+class GateSample:
+    """The games the gate compares on and the probabilities of both models there.
+
+    ``games``: validation rows (columns as the validation parquet); ``candidate_prob`` and
+    ``production_prob`` (None without a comparable production model) are home-win
+    probabilities per row.
+    """
+
+    games: pd.DataFrame
+    candidate_prob: np.ndarray
+    production_prob: np.ndarray | None
+
+
+def gate_sample(
+    validate: pd.DataFrame,
+    candidate: model_io.GameModel,
+    current: registry.RegistryEntry | None,
+    model_dir: Path,
+) -> GateSample:
+    """The candidate's validation games the gate compares on, both models scored on them.
+
+    With a production model whose features are all still built, the games are the
+    candidate's validation games dated after the production model's ``train_until`` (games
+    neither model trained on), so both are judged on the same, unseen games. Without one
+    (none, or its features are gone) they are all the candidate's validation games, compared
+    with Elo only.
+
+    Raises:
+        BadInputError: the production model's artefacts are corrupt (names the file).
+    """
+    if current is None:
+        return GateSample(validate, candidate.predict(validate)[0], None)
+    current_model = registry.load_model(model_dir, current)
+    missing = [f for f in current_model.features if f not in validate.columns]
+    if missing:
+        log.warning(
+            "production %s uses features no longer built (%s): it cannot be compared",
+            current.version,
+            missing,
+        )
+        return GateSample(validate, candidate.predict(validate)[0], None)
+    dates = pd.to_datetime(validate["game_date"]).dt.date
+    games = validate[dates > current.train_until].reset_index(drop=True)
+    return GateSample(games, candidate.predict(games)[0], current_model.predict(games)[0])
+
+
 def step_register(
     db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
 ) -> TrainingRun:
     """Register an evaluated run as a new version and apply the promotion gate.
 
     The artefacts are copied to ``<model_dir>/<model_name>/<version>/``; the registry row, the
-    gate's stage change and the run's ``register`` step are written in one transaction.
+    gate's stage change and the run's ``register`` step are written in one transaction. The
+    gate (:func:`gate_decision`) compares on :func:`gate_sample`'s games; its facts (games,
+    days, log-losses, production version) go into the registry metrics under ``gate`` and the
+    run summary as ``gate_sample``.
 
     Raises:
         BadInputError: the current production model's artefacts are corrupt (names the file).
@@ -457,36 +585,47 @@ def step_register(
     run = _pick_run(db_path, cfg.model_name, "register", run_id)
     folder = run.folder(model_dir)
     validate = _read_frame(folder / VALIDATE_FILE)
-    new_ll = float(run.metrics["model"]["log_loss"])
-    elo_ll = float(run.metrics["elo"]["log_loss"])
     conn = connect(db_path)
     try:
         current = registry.production(conn, run.model_name)
         version, number = registry.next_version(conn, run.model_name)
     finally:
         conn.close()
-    production_ll: float | None = None
-    if current is not None:
-        current_model = registry.load_model(model_dir, current)
-        missing = [f for f in current_model.features if f not in validate.columns]
-        if missing:
-            log.warning(
-                "production %s uses features no longer built (%s): it cannot be compared",
-                current.version,
-                missing,
-            )
-        else:
-            y = validate["home_win"].astype(np.float64).to_numpy()
-            production_ll = float(score(y, current_model.predict(validate)[0])["log_loss"])
     new_model = model_io.load(folder / MODEL_SUBDIR)
-    y_validate = validate["home_win"].astype(np.float64).to_numpy()
-    tolerance = elo_tolerance(
-        y_validate,
-        new_model.predict(validate)[0],
-        validate["elo_home_prob"].astype(np.float64).fillna(0.5).to_numpy(),
-        cfg.gate_elo_z,
+    gate = gate_sample(validate, new_model, current, model_dir)
+    y = gate.games["home_win"].astype(np.float64).to_numpy()
+    elo = gate.games["elo_home_prob"].astype(np.float64).fillna(0.5).to_numpy()
+    if len(y):
+        new_ll = float(score(y, gate.candidate_prob, with_calibration=False)["log_loss"])
+        elo_ll = float(score(y, elo, with_calibration=False)["log_loss"])
+    else:
+        new_ll = elo_ll = float("nan")
+    production_ll = (
+        float(score(y, gate.production_prob, with_calibration=False)["log_loss"])
+        if gate.production_prob is not None and len(y)
+        else None
     )
-    promote, reason = gate_decision(new_ll, elo_ll, production_ll, tolerance)
+    tolerance = elo_tolerance(y, gate.candidate_prob, elo, cfg.gate_elo_z)
+    promote, reason = gate_decision(
+        new_ll,
+        elo_ll,
+        production_ll,
+        tolerance,
+        games=len(y),
+        min_games=cfg.min_gate_games,
+    )
+    days = [d.date() for d in pd.to_datetime(gate.games["game_date"])]
+    gate_facts = {
+        "games": len(y),
+        "min_games": cfg.min_gate_games,
+        "first_day": min(days).isoformat() if days else None,
+        "last_day": max(days).isoformat() if days else None,
+        "production_version": current.version if current else None,
+        "candidate_log_loss": finite_or_none(new_ll),
+        "production_log_loss": production_ll,
+        "elo_log_loss": finite_or_none(elo_ll),
+        "promoted": promote,
+    }
     artefact_path = f"{run.model_name}/{version}"
     target = model_dir / artefact_path
     if target.exists():
@@ -512,14 +651,20 @@ def step_register(
                 validate_to=run.validate_to,
                 feature_list=run.feature_list,
                 data_hash=run.data_hash,
-                metrics={**run.metrics, "production_log_loss_same_games": production_ll},
+                metrics={**run.metrics, "gate": gate_facts},
             )
             if promote:
                 registry.promote(conn, run.model_name, version, reason)
             conn.execute(
                 "UPDATE ml.training_runs SET step = 'register', model_version = ?, "
-                "gate_decision = ?, updated_at = current_timestamp WHERE run_id = ?",
-                [version, reason, run.run_id],
+                "gate_decision = ?, metrics = ?, updated_at = current_timestamp "
+                "WHERE run_id = ?",
+                [
+                    version,
+                    reason,
+                    json.dumps({**run.metrics, "gate": gate_facts}, default=str),
+                    run.run_id,
+                ],
             )
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
