@@ -32,10 +32,11 @@ def load_run(dag_id: str, run_id: str, session: Any) -> Any:
 
 def step(dag: Any, run_id: str, task_id: str) -> None:
     """Run the task instance ``task_id`` of DAG run ``run_id`` now (it must be ready)."""
-    from airflow import settings
     from airflow.sdk.definitions.dag import _run_task
     from airflow.serialization.serialized_objects import DagSerialization
     from airflow.utils.state import TaskInstanceState
+
+    from airflow import settings
 
     session = settings.Session()
     session.expire_all()
@@ -56,11 +57,12 @@ def step(dag: Any, run_id: str, task_id: str) -> None:
 
 def new_run(dag: Any, run_id: str, logical: dt.datetime) -> str:
     """A queued manual DAG run of the (already synced) ``dag`` with the training window."""
-    from airflow import settings
     from airflow.models.dagrun import get_or_create_dagrun
     from airflow.serialization.serialized_objects import DagSerialization
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunTriggeredByType
+
+    from airflow import settings
 
     session = settings.Session()
     scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
@@ -82,8 +84,9 @@ def new_run(dag: Any, run_id: str, logical: dt.datetime) -> str:
 
 
 def xcom(dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
-    from airflow import settings
     from airflow.models.xcom import XComModel
+
+    from airflow import settings
 
     session = settings.Session()
     value = session.scalars(

@@ -26,11 +26,14 @@ db = Path(sys.argv[1])
 def body(ctx):
     conn = connect(db)
     with transaction(conn):
-        conn.execute("INSERT INTO ops.watermarks (collector, watermark) VALUES ('slow', DATE '2026-02-07')")
+        conn.execute(
+            "INSERT INTO ops.watermarks (collector, watermark) VALUES ('slow', DATE '2026-02-07')"
+        )
         print("in body", file=sys.stderr, flush=True)
         time.sleep(60)
 
-sys.exit(run_stage(stage="test", command="slow", as_of=None, profile="local", db_path=db, body=body))
+code = run_stage(stage="test", command="slow", as_of=None, profile="local", db_path=db, body=body)
+sys.exit(code)
 """
 
 
