@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 from conftest import ROOT
-from hoopcast_airflow.catalog import DATA_COLLECTION, MODEL_TRAINING
+from hoopcast_airflow.catalog import DATA_COLLECTION, MODEL_TRAINING, PREDICTION
 from hoopcast_airflow.operators import (
     HoopcastStageOperator,
     RunClock,
@@ -132,16 +132,13 @@ def test_bad_params_fail_without_retry(env_dir: Path) -> None:
         op.execute({"params": {"profile": "replay", "as_of": "next tuesday"}})
 
 
-def test_a_pinned_game_day_wins_and_means_the_end_of_that_day() -> None:
+def test_a_pinned_game_day_wins_and_leaves_now_to_the_stage() -> None:
     moment = dt.datetime(2025, 3, 1, 10, tzinfo=dt.UTC)
     pinned = {"HOOPCAST_AS_OF": "2026-02-07"}
-    # 23:59:59 US Eastern (EST, UTC-5) of the pinned day
     assert resolve_clock({"as_of": "2025-01-02"}, pinned, moment) == RunClock(
-        dt.date(2025, 1, 2), dt.datetime(2025, 1, 3, 4, 59, 59, tzinfo=dt.UTC)
+        dt.date(2025, 1, 2), None
     )
-    assert resolve_clock({}, pinned, moment) == RunClock(
-        dt.date(2026, 2, 7), dt.datetime(2026, 2, 8, 4, 59, 59, tzinfo=dt.UTC)
-    )
+    assert resolve_clock({}, pinned, moment) == RunClock(dt.date(2026, 2, 7), None)
     assert resolve_clock({}, {}, moment) == RunClock(dt.date(2025, 3, 1), moment)
 
 
@@ -171,24 +168,26 @@ def test_the_tasks_run_on_the_game_day_of_the_logical_time(  # type: ignore[no-u
         "--now",
         now,
     ]
-    in_pipeline = dagbag.dags["hoopcast_pipeline"].get_task("prediction.evaluate_preds")
-    assert in_pipeline.prepare(context)[1] == ["evaluate", "--as-of", game_day, "--now", now]
+    evaluate = dagbag.dags["hoopcast_pipeline"].get_task("prediction.evaluate_preds")
+    assert evaluate.prepare(context)[1] == ["evaluate", "--as-of", game_day]
 
 
-def test_the_documented_daily_run(dagbag, env_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_documented_daily_run(env_dir: Path) -> None:
     context = {
         "params": {"profile": "local"},
         "logical_date": dt.datetime(2026, 2, 7, 10, tzinfo=dt.UTC),
     }
-    args = dagbag.dags["prediction"].get_task("backtest_model").prepare(context)[1]
-    assert args == [
-        "backtest",
-        "--days",
-        "28",
+    store = HoopcastStageOperator(task_id="store_preds", stage=PREDICTION.task("store_preds"))
+    assert "generate_preds" in store.xcom_values["--batch-id"]
+    store.xcom_values = {"--batch-id": "b-1"}  # as rendered from generate_preds' summary
+    assert store.prepare(context)[1] == [
+        "store",
         "--as-of",
         "2026-02-07",
         "--now",
         "2026-02-07T10:00:00+00:00",
+        "--batch-id",
+        "b-1",
     ]
 
 

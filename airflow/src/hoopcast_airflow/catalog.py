@@ -292,15 +292,13 @@ PREDICTION = _stage_dag(
         outlets=("predictions",),
     ),
     # Past predictions are evaluated even when nothing is upcoming (upstream skipped).
-    _stage("evaluate_preds", "evaluate", takes_now=True, trigger_rule="none_failed"),
+    _stage("evaluate_preds", "evaluate", trigger_rule="none_failed"),
     # The production model re-scored on the last 28 days of final games (point-in-time
     # features), so accuracy is tracked from the day a model is promoted; skips (exit 99)
     # without a production model or final games.
-    _stage(
-        "backtest_model", "backtest", "--days", "28", takes_now=True, trigger_rule="none_failed"
-    ),
+    _stage("backtest_model", "backtest", "--days", "28", trigger_rule="none_failed"),
     # Calibration and rolling-accuracy PNGs + text table under /data/reports/<game day>/.
-    _stage("report_preds", "report", takes_now=True, trigger_rule="none_failed"),
+    _stage("report_preds", "report", trigger_rule="none_failed"),
     max_active_tasks=1,
     timeout=dt.timedelta(minutes=30),
     retries=3,

@@ -9,7 +9,8 @@ skips the task, exit code 2 (bad input) fails it without retrying, and any other
 exit fails it with retries (3: upstream unavailable or the warehouse busy).
 
 The run's clock (:func:`resolve_clock`): the game day ``--as-of`` is the US Eastern date of
-the run's logical time (:func:`hoopcast_common.games.game_day`) and ``--now`` that moment.
+the run's logical time (:func:`hoopcast_common.games.game_day`) and ``--now`` that moment
+(unless a run or profile pins the game day).
 Ids a task works on come from the previous task's run summary through templated XCom
 (:attr:`HoopcastStageOperator.xcom_values`, rendered by Airflow before the task runs).
 
@@ -40,7 +41,7 @@ from hoopcast_common.errors import (
     BadInputError,
     HoopcastError,
 )
-from hoopcast_common.games import end_of_game_day, game_day
+from hoopcast_common.games import game_day
 from hoopcast_common.runs import last_json_line
 from hoopcast_common.settings import load_settings, project_root
 
@@ -89,11 +90,12 @@ class ContainerSpec:
 
 @dataclass(frozen=True)
 class RunClock:
-    """The clock of one DAG run: ``as_of`` its game day (a US Eastern date), ``now`` the moment
-    (aware, UTC) it forecasts from (``--now`` of the predictor)."""
+    """The clock of one DAG run: ``as_of`` its game day (a US Eastern date) and ``now`` the
+    moment (aware, UTC) it forecasts from (``--now`` of the predictor), or None when the game
+    day is pinned and the predictor's own default applies."""
 
     as_of: dt.date
-    now: dt.datetime
+    now: dt.datetime | None
 
 
 def resolve_clock(
@@ -103,21 +105,20 @@ def resolve_clock(
 
     A pinned game day (the run's ``as_of`` param, else ``HOOPCAST_AS_OF`` of the stage's
     profile: the replay profile pins it to the replay clock) gives ``as_of`` = that date and
-    ``now`` = the end of that game day (:func:`hoopcast_common.games.end_of_game_day`, the
-    meaning of a bare date where a moment is expected). Otherwise ``moment`` (the run's logical
-    time, see :func:`run_moment`; the current time when None) gives ``now`` = ``moment`` and
-    ``as_of`` = its US Eastern date (:func:`hoopcast_common.games.game_day`).
+    no ``now``: the predictor then takes its own default for that game day (``HOOPCAST_NOW``,
+    ...). Otherwise ``moment`` (the run's logical time, see :func:`run_moment`; the current
+    time when None) gives ``now`` = ``moment`` and ``as_of`` = its US Eastern date
+    (:func:`hoopcast_common.games.game_day`).
 
     Raises:
         BadInputError: the param or setting is not a ``YYYY-MM-DD`` date.
     """
-    pinned: dt.date | None = None
     if params.get("as_of"):
-        pinned = parse_date(str(params["as_of"]), "params.as_of")
-    elif stage_values.get("HOOPCAST_AS_OF"):
-        pinned = parse_date(str(stage_values["HOOPCAST_AS_OF"]), "HOOPCAST_AS_OF")
-    if pinned is not None:
-        return RunClock(as_of=pinned, now=end_of_game_day(pinned))
+        return RunClock(as_of=parse_date(str(params["as_of"]), "params.as_of"), now=None)
+    if stage_values.get("HOOPCAST_AS_OF"):
+        return RunClock(
+            as_of=parse_date(str(stage_values["HOOPCAST_AS_OF"]), "HOOPCAST_AS_OF"), now=None
+        )
     now = moment if moment is not None else dt.datetime.now(dt.UTC)
     now = dt.datetime.fromtimestamp(now.timestamp(), dt.UTC)
     return RunClock(as_of=game_day(now), now=now)
@@ -130,7 +131,8 @@ def build_args(
     xcom_values: Mapping[str, str] | None = None,
 ) -> list[str]:
     """CLI arguments of a stage task: the catalog command, ``--as-of``, ``--now`` for tasks
-    that take it, ids from upstream run summaries, and a backfill range.
+    that take it (when the clock has one), ids from upstream run summaries, and a backfill
+    range.
 
     A run's ``date_from``/``date_to`` params become ``--from``/``--to`` for tasks whose
     command takes a date range (``date_to`` defaults to ``as_of``); the task's
@@ -142,7 +144,7 @@ def build_args(
             upstream id is missing (names the option, the upstream task and the key).
     """
     args = [*spec.command, "--as-of", clock.as_of.isoformat()]
-    if spec.takes_now:
+    if spec.takes_now and clock.now is not None:
         args += ["--now", clock.now.isoformat()]
     values = xcom_values or {}
     for option, task_id, key in spec.xcom_options:

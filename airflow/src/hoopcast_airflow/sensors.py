@@ -24,7 +24,7 @@ import duckdb
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 from hoopcast_common.errors import BadInputError
-from hoopcast_common.games import upcoming_sql, upcoming_window
+from hoopcast_common.games import game_day_start, upcoming_sql, upcoming_window
 from hoopcast_common.settings import load_settings
 
 from hoopcast_airflow.catalog import FORECAST_DAYS
@@ -154,7 +154,10 @@ class UpcomingGamesSensor(WarehouseSensor):
 
     The window and "still to come" are :func:`hoopcast_common.games.upcoming_window` and
     :func:`hoopcast_common.games.upcoming_sql`: dated from the game day through ``days``
-    later, not final, not tipped off by the run's clock (``--now`` of the predictor).
+    later, not final, not tipped off by the run's clock (``--now`` of the predictor). When
+    the game day is pinned (no ``--now``; the predictor picks its moment within that day)
+    the clock is the start of the game day, so the sensor never skips a run in which the
+    predictor has games to forecast.
 
     Args:
         days: window length in days (default :data:`~hoopcast_airflow.catalog.FORECAST_DAYS`).
@@ -168,12 +171,12 @@ class UpcomingGamesSensor(WarehouseSensor):
     def check(self, hook: HoopcastDuckDBHook, context: Any) -> PokeReturnValue:
         clock = self.clock(context)
         first, last = upcoming_window(clock.as_of, self.days)
+        now = clock.now or game_day_start(clock.as_of)
         row = hook.get_first(
-            f"SELECT count(*) FROM core.games g WHERE {upcoming_sql('g')}",
-            [first, last, clock.now],
+            f"SELECT count(*) FROM core.games g WHERE {upcoming_sql('g')}", [first, last, now]
         )
         upcoming = int(row[0]) if row else 0
-        self.log.info("%d games to come from %s to %s (clock %s)", upcoming, first, last, clock.now)
+        self.log.info("%d games to come from %s to %s (clock %s)", upcoming, first, last, now)
         return PokeReturnValue(is_done=upcoming > 0, xcom_value=upcoming)
 
 
