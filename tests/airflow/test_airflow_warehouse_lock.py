@@ -95,6 +95,7 @@ def test_busy_warehouse_exits_3_then_a_retry_succeeds(
     assert runs == [("check", "success")]  # the busy attempt could not write anything
 
 
+@pytest.mark.slow
 def test_airflow_retries_a_task_that_found_the_warehouse_busy(  # type: ignore[no-untyped-def]
     dagbag, airflow_db: Path, warehouse: Path, holder: subprocess.Popen[str]
 ) -> None:

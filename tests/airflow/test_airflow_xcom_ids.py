@@ -113,6 +113,7 @@ def featured_warehouse(
     return warehouse_db
 
 
+@pytest.mark.slow
 def test_overlapping_training_runs_each_use_their_own_training_run(  # type: ignore[no-untyped-def]
     dagbag, airflow_db: Path, featured_warehouse: Path
 ) -> None:
