@@ -234,11 +234,13 @@ def run_stage(
         except Exception as exc:
             log.exception("%s %s failed with an unexpected error", stage, command)
             status, code, error = "failed", 1, f"{type(exc).__name__}: {exc}"
-        if conn is not None and db_path is not None:
-            try:
-                _finish(conn, db_path, ctx, status, code, error)
-            finally:
-                conn.close()
+    # Outside the SIGTERM handler: a SIGTERM while the outcome is recorded ends the process
+    # (the next run then finds the row 'running' and marks it abandoned).
+    if conn is not None and db_path is not None:
+        try:
+            _finish(conn, db_path, ctx, status, code, error)
+        finally:
+            conn.close()
     summary: dict[str, Any] = {
         "stage": stage,
         "command": command,
