@@ -1,9 +1,12 @@
-"""Tasks hand over explicit ids through XCom: two overlapping runs of ``model_training``.
+"""Tasks hand over explicit ids through XCom: overlapping runs of ``model_training`` and of
+``prediction``.
 
 Two real DAG runs of the real ``model_training`` DAG (local mode: each task runs
 ``hoopcast-trainer`` in a subprocess) are stepped task by task, interleaved: run A's
 ``prepare_dataset``, then run B's, then A's ``train_model``, B's ... With "the latest training
-run" A's fit would pick B's dataset; with ids from XCom every step works on its own run.
+run" A's fit would pick B's dataset; with ids from XCom every step works on its own run. Then
+two ``prediction`` runs the same way: A's ``generate_preds``, B's, A's ``store_preds``, B's;
+each store publishes its own run's batch.
 The runs are stepped the way ``dag.test()`` steps one (``DagRun.update_state`` for the ready
 task instances, then the task run in-process), which ``dag.test()`` cannot do for two at once.
 """
@@ -114,7 +117,7 @@ def featured_warehouse(
 
 
 @pytest.mark.slow
-def test_overlapping_training_runs_each_use_their_own_training_run(  # type: ignore[no-untyped-def]
+def test_overlapping_runs_each_use_their_own_ids(  # type: ignore[no-untyped-def]
     dagbag, airflow_db: Path, featured_warehouse: Path
 ) -> None:
     dag = dagbag.dags["model_training"]
@@ -148,3 +151,31 @@ def test_overlapping_training_runs_each_use_their_own_training_run(  # type: ign
         training_run[name] = ids["prepare_dataset"]
     assert training_run["a"] != training_run["b"]
     assert steps[training_run["a"]] == steps[training_run["b"]] == "register"
+
+    # the registered model of run a serves (a two-month model may stay a candidate at the gate)
+    version = xcom(dag.dag_id, runs["a"], "register_model")["model_version"]
+    promoted = subprocess.run(
+        [str(Path(sys.executable).parent / "hoopcast-trainer"), "promote", str(version)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert promoted.returncode == 0, promoted.stderr[-2000:]
+    prediction = dagbag.dags["prediction"]
+    prediction.test(logical_date=logical - dt.timedelta(days=7), mark_success_pattern=".*")
+    predict_runs = {
+        name: new_run(prediction, f"overlap_predict_{name}", logical + dt.timedelta(hours=i))
+        for i, name in enumerate("ab")
+    }
+    for task_id in ("check_model", "check_upcoming", "generate_preds", "store_preds"):
+        for name in "ab":
+            step(prediction, predict_runs[name], task_id)
+    batches = set()
+    for run in predict_runs.values():
+        staged = xcom(prediction.dag_id, run, "generate_preds")
+        stored = xcom(prediction.dag_id, run, "store_preds")
+        assert stored["batch_id"] == staged["batch_id"] == staged["run_id"]  # its own batch
+        assert stored["counts"]["predictions_stored"] == staged["counts"]["predictions_staged"] > 0
+        batches.add(stored["batch_id"])
+    assert len(batches) == 2
