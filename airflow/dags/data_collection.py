@@ -1,7 +1,9 @@
 """data_collection: ESPN teams, scoreboards, rosters and box scores into the core tables.
 
-Schedule: daily at 04:00 UTC (``CronTriggerTimetable("0 4 * * *")``), catchup off, one active
-run, at most 4 concurrent tasks.
+Schedule: daily at 10:00 UTC (``CronTriggerTimetable("0 10 * * *")``: 05:00 US Eastern, when
+the night's late games have been final for hours; docs/guides/airflow-dags.md), catchup off,
+one active run, at most 4 concurrent tasks. Game day (``--as-of``): the US Eastern date of
+the logical time.
 Tasks: collect_teams → collect_games → collect_players → collect_stats → data_quality, each
 one ``hoopcast-ingestion`` subcommand (``teams``, ``games``, ``players``, ``stats``,
 ``check``); data_quality updates the asset ``hoopcast_core_data``.

@@ -1,8 +1,7 @@
 """feature_engineering: point-in-time team, player and game features.
 
-Schedule: when the asset ``hoopcast_core_data`` is updated (data_collection's data_quality),
-else daily at 06:00 UTC (``AssetOrTimeSchedule``), catchup off, one active run, at most 2
-concurrent tasks.
+Schedule: when the asset ``hoopcast_core_data`` is updated (data_collection's data_quality
+succeeded), catchup off, one active run, at most 2 concurrent tasks.
 Tasks: check_new_data (sensor: finished games not yet in the features; skips when none) →
 team_features → player_features → game_features (``hoopcast-features build --layer ...``)
 → feature_quality (``hoopcast-features check``; updates the asset ``hoopcast_features``).

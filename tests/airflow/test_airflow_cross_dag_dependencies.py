@@ -39,13 +39,17 @@ def test_collected_data_triggers_feature_engineering(dagbag) -> None:  # type: i
     assert consumers(dagbag, CORE_DATA) == {"feature_engineering"}
 
 
-def test_production_model_triggers_prediction(dagbag) -> None:  # type: ignore[no-untyped-def]
+def test_new_features_or_a_new_model_trigger_prediction(dagbag) -> None:  # type: ignore[no-untyped-def]
+    assert producers(dagbag, FEATURES) == {"feature_engineering.feature_quality"}
+    assert consumers(dagbag, FEATURES) == {"prediction"}
     assert producers(dagbag, PRODUCTION_MODEL) == {"model_training.register_model"}
     assert consumers(dagbag, PRODUCTION_MODEL) == {"prediction"}
+    # either asset alone triggers a run (any of them, not all)
+    condition = dagbag.dags["prediction"].timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny"
 
 
-def test_features_and_predictions_are_published(dagbag) -> None:  # type: ignore[no-untyped-def]
-    assert producers(dagbag, FEATURES) == {"feature_engineering.feature_quality"}
+def test_predictions_are_published(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert producers(dagbag, PREDICTIONS) == {"prediction.store_preds"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+from airflow.sdk import CronTriggerTimetable
 
 CHAINS = {
     "data_collection": [
@@ -31,7 +31,7 @@ CHAINS = {
     ],
     "prediction": [
         "check_model",
-        "get_upcoming",
+        "check_upcoming",
         "generate_preds",
         "store_preds",
         "evaluate_preds",
@@ -45,7 +45,7 @@ LIMITS = {  # max_active_tasks, execution timeout, retries
     "model_training": (1, dt.timedelta(hours=4), 1),
     "prediction": (1, dt.timedelta(minutes=30), 3),
 }
-SENSORS = {"check_new_data", "check_features", "check_model"}
+SENSORS = {"check_new_data", "check_features", "check_model", "check_upcoming"}
 
 
 def upstream_map(dag) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -92,14 +92,13 @@ def test_stage_dag_limits(dagbag, dag_id: str) -> None:  # type: ignore[no-untyp
 
 def test_schedules(dagbag) -> None:  # type: ignore[no-untyped-def]
     dags = dagbag.dags
-    for dag_id, cron in (("data_collection", "0 4 * * *"), ("model_training", "0 2 * * 0")):
+    # collection at 10:00 UTC = 05:00 EST: the night's games (last ones end ~1:30 am ET) are final
+    for dag_id, cron in (("data_collection", "0 10 * * *"), ("model_training", "0 11 * * 0")):
         timetable = dags[dag_id].timetable
         assert isinstance(timetable, CronTriggerTimetable)
         assert timetable.expression == cron
-    for dag_id, cron in (("feature_engineering", "0 6 * * *"), ("prediction", "0 8 * * *")):
-        timetable = dags[dag_id].timetable
-        assert isinstance(timetable, AssetOrTimeSchedule)
-        assert timetable.timetable.expression == cron
+    for dag_id in ("feature_engineering", "prediction"):  # no cron: asset events only
+        assert type(dags[dag_id].timetable).__name__ == "AssetTriggeredTimetable"
     assert dags["hoopcast_pipeline"].schedule is None
     assert type(dags["hoopcast_pipeline"].timetable).__name__ == "NullTimetable"
 
@@ -148,5 +147,10 @@ def test_pipeline_chains_the_four_stages_then_summarises(dagbag) -> None:  # typ
     ):
         assert dag.get_task(entry).trigger_rule == "none_failed"
         assert dag.get_task(entry).mode == "poke" and dag.get_task(entry).timeout == 60
+    # ids through XCom from the same task group (the pipeline's task ids are prefixed)
+    assert (
+        "task_ids='prediction.generate_preds'"
+        in (dag.get_task("prediction.store_preds").xcom_values["--batch-id"])
+    )
     assert dag.get_task("data_collection.collect_teams").trigger_rule == "all_success"
     assert dag.get_task("model_training.train_model").trigger_rule == "all_success"

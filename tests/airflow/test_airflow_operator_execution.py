@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 from conftest import ROOT
-from hoopcast_airflow.catalog import DATA_COLLECTION, MODEL_TRAINING
+from hoopcast_airflow.catalog import DATA_COLLECTION, MODEL_TRAINING, PREDICTION
 from hoopcast_airflow.operators import (
     HoopcastStageOperator,
+    RunClock,
     build_container_spec,
-    resolve_as_of,
+    resolve_clock,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -131,13 +132,79 @@ def test_bad_params_fail_without_retry(env_dir: Path) -> None:
         op.execute({"params": {"profile": "replay", "as_of": "next tuesday"}})
 
 
-def test_as_of_resolution_order() -> None:
-    run = dt.date(2025, 3, 1)
-    assert resolve_as_of({"as_of": "2025-01-02"}, {"HOOPCAST_AS_OF": "2026-02-07"}, run) == dt.date(
-        2025, 1, 2
+def test_a_pinned_game_day_wins_and_leaves_now_to_the_stage() -> None:
+    moment = dt.datetime(2025, 3, 1, 10, tzinfo=dt.UTC)
+    pinned = {"HOOPCAST_AS_OF": "2026-02-07"}
+    assert resolve_clock({"as_of": "2025-01-02"}, pinned, moment) == RunClock(
+        dt.date(2025, 1, 2), None
     )
-    assert resolve_as_of({}, {"HOOPCAST_AS_OF": "2026-02-07"}, run) == dt.date(2026, 2, 7)
-    assert resolve_as_of({}, {}, run) == run
+    assert resolve_clock({}, pinned, moment) == RunClock(dt.date(2026, 2, 7), None)
+    assert resolve_clock({}, {}, moment) == RunClock(dt.date(2025, 3, 1), moment)
+
+
+@pytest.mark.parametrize(
+    ("logical", "game_day"),
+    [
+        (dt.datetime(2026, 2, 7, 10, 0, tzinfo=dt.UTC), "2026-02-07"),  # 05:00 EST
+        (dt.datetime(2026, 2, 8, 3, 30, tzinfo=dt.UTC), "2026-02-07"),  # 22:30 EST the day before
+        (dt.datetime(2026, 3, 9, 3, 30, tzinfo=dt.UTC), "2026-03-08"),  # 23:30 EDT
+    ],
+)
+def test_the_tasks_run_on_the_game_day_of_the_logical_time(  # type: ignore[no-untyped-def]
+    dagbag, env_dir: Path, logical: dt.datetime, game_day: str
+) -> None:
+    context = {"params": {"profile": "local"}, "logical_date": logical}
+    now = logical.isoformat()
+    collect = dagbag.dags["data_collection"].get_task("collect_games")
+    assert collect.prepare(context)[1] == ["games", "--as-of", game_day]
+    predict = dagbag.dags["prediction"].get_task("generate_preds")
+    assert predict.prepare(context)[1] == [
+        "predict",
+        "--days",
+        "7",
+        "--stage-only",
+        "--as-of",
+        game_day,
+        "--now",
+        now,
+    ]
+    evaluate = dagbag.dags["hoopcast_pipeline"].get_task("prediction.evaluate_preds")
+    assert evaluate.prepare(context)[1] == ["evaluate", "--as-of", game_day]
+
+
+def test_the_documented_daily_run(env_dir: Path) -> None:
+    context = {
+        "params": {"profile": "local"},
+        "logical_date": dt.datetime(2026, 2, 7, 10, tzinfo=dt.UTC),
+    }
+    store = HoopcastStageOperator(task_id="store_preds", stage=PREDICTION.task("store_preds"))
+    assert "generate_preds" in store.xcom_values["--batch-id"]
+    store.xcom_values = {"--batch-id": "b-1"}  # as rendered from generate_preds' summary
+    assert store.prepare(context)[1] == [
+        "store",
+        "--as-of",
+        "2026-02-07",
+        "--now",
+        "2026-02-07T10:00:00+00:00",
+        "--batch-id",
+        "b-1",
+    ]
+
+
+def test_an_id_missing_from_the_upstream_summary_fails_without_retry(env_dir: Path) -> None:
+    stage = MODEL_TRAINING.task("train_model")
+    op = HoopcastStageOperator(task_id="train_model", stage=stage)
+    op.xcom_values = {"--run-id": ""}  # rendered: prepare_dataset pushed no training_run_id
+    with pytest.raises(AirflowFailException, match=r"no 'training_run_id'.*prepare_dataset"):
+        op.execute({"params": {"profile": "replay"}})
+    op.xcom_values = {"--run-id": "tr_1"}
+    assert op.prepare({"params": {"profile": "replay"}})[1] == [
+        "fit",
+        "--as-of",
+        "2026-02-07",
+        "--run-id",
+        "tr_1",
+    ]
 
 
 # --- real containers -------------------------------------------------------------------------

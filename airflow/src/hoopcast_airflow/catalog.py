@@ -6,8 +6,8 @@ Each :class:`TaskSpec` is one task: either a *stage* task (one run of a stage CL
 subcommand, in a container or a local subprocess) or a *check* task (a sensor reading the
 warehouse). Resource limits, retries, timeouts and pools live here and nowhere else.
 
-Sources: the stage CLI subcommands of ``docs/DESIGN.md`` ("Stage CLI subcommands"); the DAGs
-this declares are described in ``docs/guides/airflow-dags.md``.
+Sources: the stage CLI subcommands of each service (``hoopcast-<service> --help``) and the
+schedule reasoning in ``docs/guides/airflow-dags.md``.
 """
 
 from __future__ import annotations
@@ -80,6 +80,10 @@ class TaskSpec:
             ``date_to`` params are passed through: backfill).
         param_options: ``(param, option)`` pairs: a run's date param ``param``, when set, is
             passed as ``option DATE`` (e.g. the training window of ``trainer dataset``).
+        xcom_options: ``(option, task_id, key)`` triples: ``option VALUE`` is passed where
+            VALUE is ``key`` of the JSON run summary (XCom ``return_value``) of the same
+            DAG's task ``task_id`` in the same DAG run (explicit ids, never "the latest row").
+        takes_now: the command takes ``--now`` (the run's clock, an ISO-8601 moment).
         outlets: names in :data:`ASSETS` the task updates when it succeeds.
         trigger_rule: Airflow trigger rule (default ``all_success``).
     """
@@ -90,6 +94,8 @@ class TaskSpec:
     sensor: SensorKind | None = None
     date_range: bool = False
     param_options: tuple[tuple[str, str], ...] = ()
+    xcom_options: tuple[tuple[str, str, str], ...] = ()
+    takes_now: bool = False
     outlets: tuple[str, ...] = ()
     trigger_rule: str = "all_success"
 
@@ -101,10 +107,10 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A DAG schedule: a UTC ``cron`` expression, optionally OR-ed with asset updates.
+    """A DAG schedule: a UTC ``cron`` expression, or asset updates, or both.
 
-    ``cron`` None and no ``assets`` = manual only. With ``assets`` and a ``cron`` the DAG
-    runs on whichever comes first (an ``AssetOrTimeSchedule``).
+    ``cron`` None and no ``assets`` = manual only; ``assets`` only = a run after an update of
+    any of them; with both, the DAG runs on whichever comes first (``AssetOrTimeSchedule``).
     """
 
     cron: str | None = None
@@ -153,6 +159,8 @@ class _TaskOptions(TypedDict, total=False):
 
     date_range: bool
     param_options: tuple[tuple[str, str], ...]
+    xcom_options: tuple[tuple[str, str, str], ...]
+    takes_now: bool
     outlets: tuple[str, ...]
     trigger_rule: str
 
@@ -197,11 +205,22 @@ def _stage_dag(
     )
 
 
+#: The daily collection time, 10:00 UTC: 05:00 US Eastern in winter (EST), 06:00 in March and
+#: April (EDT). The latest games of a game day (West-coast tip-offs at 10:30 pm ET) end near
+#: 1:30 am ET, so the night's games have been final for 3.5 h or more (overtime, late ESPN
+#: status updates), and the run's game day (the US Eastern date of its logical time) is the
+#: new day D: every game before D is final, every game of D is still to come.
+DAILY_COLLECTION_CRON = "0 10 * * *"
+
+#: Weekly training: Sunday 11:00 UTC, an hour after the Sunday collection, whose features
+#: and predictions follow it by asset events within minutes.
+WEEKLY_TRAINING_CRON = "0 11 * * 0"
+
 DATA_COLLECTION = _stage_dag(
     "data_collection",
     "ingestion",
     "Collect ESPN teams, scoreboards, rosters and box scores into core tables",
-    Schedule(cron="0 4 * * *"),
+    Schedule(cron=DAILY_COLLECTION_CRON),
     _stage("collect_teams", "teams"),
     _stage("collect_games", "games", date_range=True),
     _stage("collect_players", "players"),
@@ -216,7 +235,7 @@ FEATURE_ENGINEERING = _stage_dag(
     "feature_engineering",
     "features",
     "Point-in-time team, player and game features after new collected data",
-    Schedule(cron="0 6 * * *", assets=("core_data",)),
+    Schedule(assets=("core_data",)),
     _check("check_new_data", "new_finished_games"),
     _stage("team_features", "build", "--layer", "team"),
     _stage("player_features", "build", "--layer", "player"),
@@ -227,37 +246,58 @@ FEATURE_ENGINEERING = _stage_dag(
     retries=2,
 )
 
+#: Each trainer step after ``dataset`` works on the training run the previous step reported.
+_TRAINING_RUN_OF = "training_run_id"
+
 MODEL_TRAINING = _stage_dag(
     "model_training",
     "trainer",
     "Weekly LightGBM training, evaluation and registration behind the promotion gate",
-    Schedule(cron="0 2 * * 0"),
+    Schedule(cron=WEEKLY_TRAINING_CRON),
     _check("check_features", "features_ready"),
     _stage("prepare_dataset", "dataset", param_options=TRAINING_WINDOW),
-    _stage("train_model", "fit"),
-    _stage("evaluate_model", "evaluate"),
-    _stage("register_model", "register", outlets=("production_model",)),
+    _stage("train_model", "fit", xcom_options=(("--run-id", "prepare_dataset", _TRAINING_RUN_OF),)),
+    _stage(
+        "evaluate_model", "evaluate", xcom_options=(("--run-id", "train_model", _TRAINING_RUN_OF),)
+    ),
+    _stage(
+        "register_model",
+        "register",
+        xcom_options=(("--run-id", "evaluate_model", _TRAINING_RUN_OF),),
+        outlets=("production_model",),
+    ),
     max_active_tasks=1,
     timeout=dt.timedelta(hours=4),
     retries=1,
 )
 
+#: Days ahead a daily forecast covers (``hoopcast_common.games.upcoming_window``).
+FORECAST_DAYS = 7
+
 PREDICTION = _stage_dag(
     "prediction",
     "predictor",
     "Daily predictions of upcoming games and accuracy of past predictions",
-    Schedule(cron="0 8 * * *", assets=("production_model",)),
+    Schedule(assets=("features", "production_model")),
     _check("check_model", "production_model"),
-    _stage("get_upcoming", "upcoming", "--days", "7"),
-    _stage("generate_preds", "predict", "--days", "7", "--stage-only"),
-    _stage("store_preds", "store", outlets=("predictions",)),
+    _check("check_upcoming", "upcoming_games"),
+    _stage(
+        "generate_preds", "predict", "--days", str(FORECAST_DAYS), "--stage-only", takes_now=True
+    ),
+    _stage(
+        "store_preds",
+        "store",
+        xcom_options=(("--batch-id", "generate_preds", "batch_id"),),
+        takes_now=True,
+        outlets=("predictions",),
+    ),
     # Past predictions are evaluated even when nothing is upcoming (upstream skipped).
     _stage("evaluate_preds", "evaluate", trigger_rule="none_failed"),
     # The production model re-scored on the last 28 days of final games (point-in-time
     # features), so accuracy is tracked from the day a model is promoted; skips (exit 99)
     # without a production model or final games.
     _stage("backtest_model", "backtest", "--days", "28", trigger_rule="none_failed"),
-    # Calibration and rolling-accuracy PNGs + text table under /data/reports/<logical date>/.
+    # Calibration and rolling-accuracy PNGs + text table under /data/reports/<game day>/.
     _stage("report_preds", "report", trigger_rule="none_failed"),
     max_active_tasks=1,
     timeout=dt.timedelta(minutes=30),

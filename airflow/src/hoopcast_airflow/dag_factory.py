@@ -22,6 +22,7 @@ from typing import Any
 
 from airflow.sdk import (
     DAG,
+    AssetAny,
     AssetOrTimeSchedule,
     BaseOperator,
     CronTriggerTimetable,
@@ -95,15 +96,17 @@ def run_params() -> dict[str, Param]:
 def timetable(schedule: Schedule) -> Any:
     """The Airflow schedule of a catalog :class:`Schedule`.
 
-    Cron only → ``CronTriggerTimetable`` (UTC); cron + assets → ``AssetOrTimeSchedule``
-    (runs on the cron *or* when any of the assets is updated); neither → None (manual).
+    Cron only → ``CronTriggerTimetable`` (UTC); assets only → a run after an update of any
+    of them (``AssetAny``); cron + assets → ``AssetOrTimeSchedule`` (the cron *or* an asset
+    update); neither → None (manual).
     """
+    assets = AssetAny(*(ASSETS[a] for a in schedule.assets)) if schedule.assets else None
     if schedule.cron is None:
-        return [ASSETS[a] for a in schedule.assets] or None
+        return assets
     cron = CronTriggerTimetable(schedule.cron, timezone="UTC")
-    if not schedule.assets:
+    if assets is None:
         return cron
-    return AssetOrTimeSchedule(timetable=cron, assets=[ASSETS[a] for a in schedule.assets])
+    return AssetOrTimeSchedule(timetable=cron, assets=assets)
 
 
 def task_args(spec: DagSpec) -> dict[str, Any]:

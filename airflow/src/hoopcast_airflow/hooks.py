@@ -1,10 +1,10 @@
 """A read-only Airflow hook on the DuckDB warehouse.
 
 Sensors and checks in the Airflow worker read the warehouse through
-:class:`HoopcastDuckDBHook`; stage containers do all writing. Opening goes through
-:func:`hoopcast_common.db.connect` with ``read_only=True`` (no migrations), which retries
-with exponential backoff while a writer holds DuckDB's file lock (DESIGN.md: "readers retry
-on lock conflicts").
+:class:`HoopcastDuckDBHook`; stage containers do all writing. The hook reads the snapshot
+each writing stage publishes after its commit (:func:`hoopcast_common.snapshot.open_snapshot`),
+never the writer's file: a stage holds DuckDB's file lock for its whole run, and a reader of
+that file would wait for it (and make the next stage wait in turn).
 """
 
 from __future__ import annotations
@@ -12,19 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from airflow.sdk import BaseHook
-from hoopcast_common.db import connect
+from hoopcast_common.errors import BadInputError
 from hoopcast_common.quality import RESULT_COLUMNS, RESULTS_TABLE, latest_results_sql
+from hoopcast_common.snapshot import open_snapshot, snapshot_path
 
 from hoopcast_airflow.config import airflow_settings, warehouse_path
 
 
 class HoopcastDuckDBHook(BaseHook):
-    """Read-only SQL on the hoopcast DuckDB file.
+    """Read-only SQL on the published snapshot of the hoopcast DuckDB warehouse.
 
     Args:
-        db_path: the DuckDB file; default ``HOOPCAST_DB`` of the ``airflow`` settings of
-            ``profile`` (relative paths from the project root).
+        db_path: the warehouse file (its snapshot is read); default ``HOOPCAST_DB`` of the
+            ``airflow`` settings of ``profile`` (relative paths from the project root).
         profile: env profile used to resolve ``db_path`` (default ``HOOPCAST_ENV``).
     """
 
@@ -36,17 +38,28 @@ class HoopcastDuckDBHook(BaseHook):
         self.db_path = Path(db_path) if db_path else warehouse_path(airflow_settings(profile))
 
     def exists(self) -> bool:
-        """True when the warehouse file exists (before the first collection it does not)."""
-        return self.db_path.is_file()
+        """True when a snapshot has been published (before the first stage run it has not)."""
+        return snapshot_path(self.db_path).is_file()
 
-    def get_records(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Rows of ``sql`` as tuples, on a short-lived read-only connection.
+    def get_conn(self) -> duckdb.DuckDBPyConnection:
+        """A short-lived read-only connection to the published snapshot.
 
         Raises:
-            BadInputError: the file does not exist or is not a DuckDB file.
+            BadInputError: no snapshot has been published yet, or it is not a DuckDB file.
+        """
+        try:
+            return open_snapshot(self.db_path)
+        except (FileNotFoundError, duckdb.IOException) as exc:
+            raise BadInputError(f"HOOPCAST_DB={self.db_path}: {exc}") from exc
+
+    def get_records(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` as tuples, on a short-lived read-only connection to the snapshot.
+
+        Raises:
+            BadInputError: no snapshot yet (see :meth:`get_conn`).
             duckdb.Error: the SQL fails (e.g. a table that does not exist yet).
         """
-        conn = connect(self.db_path, read_only=True, migrate=False)
+        conn = self.get_conn()
         try:
             return conn.execute(sql, parameters or []).fetchall()
         finally:

@@ -6,7 +6,13 @@ settings, or — with ``HOOPCAST_RUNNER=local`` — the same command as the stag
 script in a subprocess. Either way the stage's last stdout line (the JSON run summary of
 :func:`hoopcast_common.runs.run_stage`) is the task's return value (XCom), exit code 99
 skips the task, exit code 2 (bad input) fails it without retrying, and any other non-zero
-exit fails it with retries.
+exit fails it with retries (3: upstream unavailable or the warehouse busy).
+
+The run's clock (:func:`resolve_clock`): the game day ``--as-of`` is the US Eastern date of
+the run's logical time (:func:`hoopcast_common.games.game_day`) and ``--now`` that moment
+(unless a run or profile pins the game day).
+Ids a task works on come from the previous task's run summary through templated XCom
+(:attr:`HoopcastStageOperator.xcom_values`, rendered by Airflow before the task runs).
 
 Hard CPU cap: the provider's ``cpus`` argument only sets ``cpu_shares`` (a relative weight)
 and 4.x has no ``nano_cpus`` argument, so the operator wraps the Docker API client and adds
@@ -35,6 +41,7 @@ from hoopcast_common.errors import (
     BadInputError,
     HoopcastError,
 )
+from hoopcast_common.games import game_day
 from hoopcast_common.runs import last_json_line
 from hoopcast_common.settings import load_settings, project_root
 
@@ -81,42 +88,78 @@ class ContainerSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def resolve_as_of(
-    params: Mapping[str, Any], stage_values: Mapping[str, str | None], run_date: dt.date | None
-) -> dt.date:
-    """The ``--as-of`` of a task.
+@dataclass(frozen=True)
+class RunClock:
+    """The clock of one DAG run: ``as_of`` its game day (a US Eastern date) and ``now`` the
+    moment (aware, UTC) it forecasts from (``--now`` of the predictor), or None when the game
+    day is pinned and the predictor's own default applies."""
 
-    Order: the run's ``as_of`` param (manual runs), then ``HOOPCAST_AS_OF`` of the stage's
-    profile (the replay profile pins it to the replay clock), then the run's logical date,
-    then today (UTC).
+    as_of: dt.date
+    now: dt.datetime | None
+
+
+def resolve_clock(
+    params: Mapping[str, Any], stage_values: Mapping[str, str | None], moment: dt.datetime | None
+) -> RunClock:
+    """The clock of a task.
+
+    A pinned game day (the run's ``as_of`` param, else ``HOOPCAST_AS_OF`` of the stage's
+    profile: the replay profile pins it to the replay clock) gives ``as_of`` = that date and
+    no ``now``: the predictor then takes its own default for that game day (``HOOPCAST_NOW``,
+    ...). Otherwise ``moment`` (the run's logical time, see :func:`run_moment`; the current
+    time when None) gives ``now`` = ``moment`` and ``as_of`` = its US Eastern date
+    (:func:`hoopcast_common.games.game_day`).
 
     Raises:
         BadInputError: the param or setting is not a ``YYYY-MM-DD`` date.
     """
     if params.get("as_of"):
-        return parse_date(str(params["as_of"]), "params.as_of")
+        return RunClock(as_of=parse_date(str(params["as_of"]), "params.as_of"), now=None)
     if stage_values.get("HOOPCAST_AS_OF"):
-        return parse_date(str(stage_values["HOOPCAST_AS_OF"]), "HOOPCAST_AS_OF")
-    if run_date is not None:
-        return run_date
-    return dt.datetime.now(dt.UTC).date()
+        return RunClock(
+            as_of=parse_date(str(stage_values["HOOPCAST_AS_OF"]), "HOOPCAST_AS_OF"), now=None
+        )
+    now = moment if moment is not None else dt.datetime.now(dt.UTC)
+    now = dt.datetime.fromtimestamp(now.timestamp(), dt.UTC)
+    return RunClock(as_of=game_day(now), now=now)
 
 
-def build_args(spec: TaskSpec, as_of: dt.date, params: Mapping[str, Any]) -> list[str]:
-    """CLI arguments of a stage task: the catalog command, ``--as-of`` and a backfill range.
+def build_args(
+    spec: TaskSpec,
+    clock: RunClock,
+    params: Mapping[str, Any],
+    xcom_values: Mapping[str, str] | None = None,
+) -> list[str]:
+    """CLI arguments of a stage task: the catalog command, ``--as-of``, ``--now`` for tasks
+    that take it (when the clock has one), ids from upstream run summaries, and a backfill
+    range.
 
     A run's ``date_from``/``date_to`` params become ``--from``/``--to`` for tasks whose
     command takes a date range (``date_to`` defaults to ``as_of``); the task's
-    ``param_options`` pass further date params (e.g. ``train_until`` → ``--train-until``).
+    ``param_options`` pass further date params (e.g. ``train_until`` → ``--train-until``);
+    ``xcom_values`` maps each of the task's ``xcom_options`` to its rendered value.
 
     Raises:
-        BadInputError: a date param is malformed or ``date_from`` is after ``date_to``.
+        BadInputError: a date param is malformed, ``date_from`` is after ``date_to``, or an
+            upstream id is missing (names the option, the upstream task and the key).
     """
-    args = [*spec.command, "--as-of", as_of.isoformat()]
+    args = [*spec.command, "--as-of", clock.as_of.isoformat()]
+    if spec.takes_now and clock.now is not None:
+        args += ["--now", clock.now.isoformat()]
+    values = xcom_values or {}
+    for option, task_id, key in spec.xcom_options:
+        value = str(values.get(option) or "").strip()
+        if not value or "{{" in value:
+            raise BadInputError(
+                f"{option}: no {key!r} in the run summary (XCom) of task {task_id} in this DAG run"
+            )
+        args += [option, value]
     if spec.date_range and params.get("date_from"):
         start = parse_date(str(params["date_from"]), "params.date_from")
         end = (
-            parse_date(str(params["date_to"]), "params.date_to") if params.get("date_to") else as_of
+            parse_date(str(params["date_to"]), "params.date_to")
+            if params.get("date_to")
+            else clock.as_of
         )
         if start > end:
             raise BadInputError(f"params.date_from={start} is after params.date_to={end}")
@@ -125,6 +168,12 @@ def build_args(spec: TaskSpec, as_of: dt.date, params: Mapping[str, Any]) -> lis
         if params.get(param):
             args += [option, parse_date(str(params[param]), f"params.{param}").isoformat()]
     return args
+
+
+def xcom_template(task_id: str, key: str) -> str:
+    """Jinja template of ``key`` of task ``task_id``'s run summary in the same DAG run
+    (empty when the task pushed no summary or the summary lacks the key)."""
+    return f"{{{{ (ti.xcom_pull(task_ids='{task_id}') or {{}}).get('{key}') or '' }}}}"
 
 
 def build_container_spec(
@@ -225,12 +274,17 @@ class HoopcastStageOperator(DockerOperator):
         **kwargs: BaseOperator arguments (retries, pool, execution_timeout, callbacks...).
 
     The run's params ``profile``, ``as_of``, ``date_from``, ``date_to`` override the env
-    profile, the logical date and the collection window. Returns the run summary dict
+    profile, the game day and the collection window. Returns the run summary dict
     (XCom ``return_value``); when the task has outlets, the summary is also attached to the
     asset event's ``extra``.
+
+    ``xcom_values`` (a templated field): option → Jinja template of an upstream task's run
+    summary key, one per ``stage.xcom_options``; inside a task group the upstream task id
+    gets the same group prefix as this task.
     """
 
     ui_color = "#f0c27b"
+    template_fields = (*DockerOperator.template_fields, "xcom_values")
 
     def __init__(self, *, stage: TaskSpec, **kwargs: Any) -> None:
         if stage.sensor is not None:
@@ -251,6 +305,11 @@ class HoopcastStageOperator(DockerOperator):
             **kwargs,
         )
         self.stage = stage
+        prefix = self.task_id[: len(self.task_id) - len(stage.task_id)]
+        self.xcom_values: dict[str, str] = {
+            option: xcom_template(prefix + upstream, key)
+            for option, upstream, key in stage.xcom_options
+        }
         self.nano_cpus = round(limits.cpus * 1_000_000_000)
         self.runner: str | None = None
         self.profile: str | None = None
@@ -272,8 +331,8 @@ class HoopcastStageOperator(DockerOperator):
         settings = airflow_settings(profile)
         runner = runner_mode(settings)
         stage_values = load_settings(self.stage.service, profile=profile).values
-        as_of = resolve_as_of(params, stage_values, run_date(context))
-        args = build_args(self.stage, as_of, params)
+        clock = resolve_clock(params, stage_values, run_moment(context))
+        args = build_args(self.stage, clock, params, self.xcom_values)
         self.runner = runner
         self.profile = profile
         if runner == "docker":
@@ -368,13 +427,14 @@ def _text(line: str | bytes) -> str:
     return line.decode(errors="replace") if isinstance(line, bytes) else line
 
 
-def run_date(context: Mapping[str, Any]) -> dt.date | None:
-    """The run's logical date (or ``run_after`` for runs without one) of a task context."""
+def run_moment(context: Mapping[str, Any]) -> dt.datetime | None:
+    """The run's logical time: its ``logical_date``, or ``run_after`` for runs without one
+    (asset-triggered runs); None outside a DAG run."""
     value = context.get("logical_date")
     if isinstance(value, dt.datetime):
-        return value.date()
+        return value
     dag_run = context.get("dag_run")
     run_after = getattr(dag_run, "run_after", None)
     if isinstance(run_after, dt.datetime):
-        return run_after.date()
+        return run_after
     return None

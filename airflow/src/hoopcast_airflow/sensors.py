@@ -1,21 +1,22 @@
 """Data sensors: warehouse conditions a DAG waits for before running stage containers.
 
-Each sensor pokes with a short read-only query through
-:class:`~hoopcast_airflow.hooks.HoopcastDuckDBHook`; the DAG factory runs them in
-``reschedule`` mode so that a waiting sensor frees its worker slot between pokes. A
-warehouse that is locked by a writer, missing, or missing the table counts as "not yet".
+Each sensor pokes with a short query through :class:`~hoopcast_airflow.hooks.HoopcastDuckDBHook`,
+which reads the snapshot every writing stage publishes after its commit (never the writer's
+file, so a sensor never waits for or blocks a stage); the DAG factory runs them in
+``reschedule`` mode so that a waiting sensor frees its worker slot between pokes. A snapshot
+not yet published, or missing the table, counts as "not yet".
 
 * :class:`NewFinishedGamesSensor` — finished games in ``core.games`` that the features
   have not yet seen as finished (new data since the last features build).
 * :class:`FeaturesReadySensor` — labelled rows in ``features.game_features`` and no check that
   blocks in the latest features run of ``ops.quality_checks`` (the stored quality results).
 * :class:`ProductionModelSensor` — a ``production`` row in ``ml.model_registry``.
-* :class:`UpcomingGamesSensor` — scheduled games within ``days`` after the logical date.
+* :class:`UpcomingGamesSensor` — games still to come in the forecast window of the run's game
+  day (:func:`hoopcast_common.games.upcoming_window` and ``upcoming_sql``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,12 +24,14 @@ import duckdb
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 from hoopcast_common.errors import BadInputError
+from hoopcast_common.games import game_day_start, upcoming_sql, upcoming_window
 from hoopcast_common.quality import BLOCKING, FLAG
 from hoopcast_common.settings import load_settings
 
+from hoopcast_airflow.catalog import FORECAST_DAYS
 from hoopcast_airflow.config import resolve_profile
 from hoopcast_airflow.hooks import HoopcastDuckDBHook
-from hoopcast_airflow.operators import resolve_as_of, run_date
+from hoopcast_airflow.operators import RunClock, resolve_clock, run_moment
 
 
 class WarehouseSensor(BaseSensorOperator):
@@ -50,17 +53,17 @@ class WarehouseSensor(BaseSensorOperator):
         params: Mapping[str, Any] = context.get("params") or {}
         return HoopcastDuckDBHook(self.db_path, profile=resolve_profile(params.get("profile")))
 
-    def as_of(self, context: Mapping[str, Any]) -> dt.date:
-        """The run's logical date as the stage tasks see it (see ``resolve_as_of``)."""
+    def clock(self, context: Mapping[str, Any]) -> RunClock:
+        """The run's game day and moment as the stage tasks see them (``resolve_clock``)."""
         params: Mapping[str, Any] = context.get("params") or {}
         values = load_settings("airflow", profile=resolve_profile(params.get("profile"))).values
-        return resolve_as_of(params, values, run_date(context))
+        return resolve_clock(params, values, run_moment(context))
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
-        """One check; a locked, missing or not-yet-migrated warehouse is "not yet"."""
+        """One check; a snapshot not yet published or not yet migrated is "not yet"."""
         hook = self.hook(context)
         if not hook.exists():
-            self.log.info("warehouse %s does not exist yet", hook.db_path)
+            self.log.info("no snapshot of the warehouse %s published yet", hook.db_path)
             return False
         try:
             return self.check(hook, context)
@@ -148,25 +151,33 @@ class ProductionModelSensor(WarehouseSensor):
 
 
 class UpcomingGamesSensor(WarehouseSensor):
-    """Waits for ``STATUS_SCHEDULED`` games dated within ``days`` after the logical date.
+    """Waits for games still to come in the forecast window of the run's game day.
+
+    The window and "still to come" are :func:`hoopcast_common.games.upcoming_window` and
+    :func:`hoopcast_common.games.upcoming_sql`: dated from the game day through ``days``
+    later, not final, not tipped off by the run's clock (``--now`` of the predictor). When
+    the game day is pinned (no ``--now``; the predictor picks its moment within that day)
+    the clock is the start of the game day, so the sensor never skips a run in which the
+    predictor has games to forecast.
 
     Args:
-        days: window length in days (default 7). XCom: the number of upcoming games.
+        days: window length in days (default :data:`~hoopcast_airflow.catalog.FORECAST_DAYS`).
+            XCom: the number of upcoming games.
     """
 
-    def __init__(self, *, days: int = 7, **kwargs: Any) -> None:
+    def __init__(self, *, days: int = FORECAST_DAYS, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.days = days
 
     def check(self, hook: HoopcastDuckDBHook, context: Any) -> PokeReturnValue:
-        as_of = self.as_of(context)
+        clock = self.clock(context)
+        first, last = upcoming_window(clock.as_of, self.days)
+        now = clock.now or game_day_start(clock.as_of)
         row = hook.get_first(
-            "SELECT count(*) FROM core.games WHERE status = 'STATUS_SCHEDULED'"
-            " AND game_date >= ? AND game_date <= ?",
-            [as_of, as_of + dt.timedelta(days=self.days)],
+            f"SELECT count(*) FROM core.games g WHERE {upcoming_sql('g')}", [first, last, now]
         )
         upcoming = int(row[0]) if row else 0
-        self.log.info("%d scheduled games from %s within %d days", upcoming, as_of, self.days)
+        self.log.info("%d games to come from %s to %s (clock %s)", upcoming, first, last, now)
         return PokeReturnValue(is_done=upcoming > 0, xcom_value=upcoming)
 
 

@@ -1,8 +1,11 @@
 """DuckDB access: one warehouse file, versioned migrations, transactions, lock-conflict retry.
 
 DuckDB allows one writing process per database file (DESIGN.md, "Data layers"); writers are
-serialised by the Airflow pool ``hoopcast_duckdb`` and readers retry on lock conflicts via
-:func:`connect` with ``read_only=True``.
+serialised by the Airflow pool ``hoopcast_duckdb``. A process that finds the file locked by
+another waits for up to ``lock_timeout`` seconds (setting ``HOOPCAST_DB_LOCK_TIMEOUT``, default
+60) and then raises :class:`~hoopcast_common.errors.WarehouseBusyError` (exit 3, retryable).
+People and the Airflow sensors read the published snapshot instead
+(:mod:`hoopcast_common.snapshot`), which no writer locks.
 
 Migrations are the SQL files ``hoopcast_common/migrations/NNNN_name.sql``, applied in version
 order, each once, inside its own transaction, and recorded in ``ops.schema_migrations`` with
@@ -24,13 +27,13 @@ from typing import Any
 
 import duckdb
 from tenacity import (
-    retry,
+    Retrying,
     retry_if_exception,
     stop_after_delay,
     wait_exponential_jitter,
 )
 
-from hoopcast_common.errors import BadInputError
+from hoopcast_common.errors import BadInputError, WarehouseBusyError
 
 log = logging.getLogger(__name__)
 
@@ -76,30 +79,48 @@ def load_migrations() -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
-def _is_lock_conflict(exc: BaseException) -> bool:
+LOCK_TIMEOUT_SETTING = "HOOPCAST_DB_LOCK_TIMEOUT"
+"""Setting: seconds a process waits for another process's lock on the warehouse file."""
+
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+"""Default of :data:`LOCK_TIMEOUT_SETTING`."""
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB refusing to open a file another process has locked
+    (``IOException: Could not set lock on file ...: Conflicting lock is held ...``)."""
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
-@retry(
-    retry=retry_if_exception(_is_lock_conflict),
-    wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
-    stop=stop_after_delay(60),
-    reraise=True,
-)
-def _open(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(path, read_only=read_only)
+def _open(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, retried with exponential backoff (0.2 s doubling, at most 5 s
+    apart) while the file is locked, for up to ``lock_timeout`` seconds."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_lock_conflict),
+        wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
+        stop=stop_after_delay(lock_timeout),
+        reraise=True,
+    )
+    return retrying(duckdb.connect, path, read_only=read_only)
 
 
 def connect(
-    path: Path | str, *, read_only: bool = False, migrate: bool = True
+    path: Path | str,
+    *,
+    read_only: bool = False,
+    migrate: bool = True,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file at ``path``.
 
     A writable connection creates the file's folder if needed and applies pending migrations
-    (unless ``migrate=False``). Opening retries with exponential backoff for up to 60 s while
-    another process holds DuckDB's file lock.
+    (unless ``migrate=False``). While another process holds DuckDB's file lock, opening is
+    retried with exponential backoff for up to ``lock_timeout`` seconds (stage runs pass the
+    ``HOOPCAST_DB_LOCK_TIMEOUT`` setting).
 
     Raises:
+        WarehouseBusyError: the file was still locked by another process after
+            ``lock_timeout`` seconds (names the file and the holder DuckDB reports; exit 3).
         BadInputError: a read-only open of a file that does not exist, or a path that is not
             a DuckDB file.
         MigrationError: see :func:`apply_migrations`.
@@ -110,8 +131,13 @@ def connect(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = _open(str(path), read_only)
+        conn = _open(str(path), read_only, lock_timeout)
     except duckdb.IOException as exc:
+        if is_lock_conflict(exc):
+            raise WarehouseBusyError(
+                f"HOOPCAST_DB={path}: the warehouse is busy: another process held its lock for"
+                f" {lock_timeout:g} s ({LOCK_TIMEOUT_SETTING}): {exc}"
+            ) from exc
         raise BadInputError(f"HOOPCAST_DB={path}: cannot open as a DuckDB file: {exc}") from exc
     if not read_only and migrate:
         try:

@@ -1,9 +1,10 @@
 """The stage CLI exit-code contract as exceptions.
 
 DESIGN.md, "Stage CLI contract": 0 done; 2 bad input or configuration (clear message, nothing
-written); 3 upstream unavailable after retries (retryable); 99 nothing to do (DAG tasks skip
-on 99). Raise one of these from stage code; :func:`hoopcast_common.runs.stage_run` turns it
-into the exit code and the run summary's ``status``.
+written); 3 upstream unavailable after retries, or the warehouse busy (retryable); 99 nothing
+to do (DAG tasks skip on 99). Raise one of these from stage code;
+:func:`hoopcast_common.runs.run_stage` turns it into the exit code and the run summary's
+``status``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class UpstreamUnavailableError(HoopcastError):
 
     exit_code = EXIT_UPSTREAM_UNAVAILABLE
     status = "upstream_unavailable"
+
+
+class WarehouseBusyError(UpstreamUnavailableError):
+    """Another process held the warehouse file's write lock for the whole lock wait
+    (``HOOPCAST_DB_LOCK_TIMEOUT``); the message names the file. Exit 3: Airflow retries."""
+
+    status = "warehouse_busy"
 
 
 class NothingToDoError(HoopcastError):

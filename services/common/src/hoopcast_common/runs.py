@@ -2,13 +2,30 @@
 
 Every stage command body runs inside :func:`run_stage`, which
 
-* records a ``running`` row in ``ops.stage_runs`` (when the database can be opened),
+* opens the warehouse and keeps that connection for the whole run, so the process holds
+  DuckDB's file lock from start to finish (the body's own connections share it: DuckDB gives
+  connections of one process to one file the same database instance). A busy warehouse is
+  :class:`~hoopcast_common.errors.WarehouseBusyError` (exit 3, retried by Airflow);
+* marks every ``running`` row left in ``ops.stage_runs`` as ``abandoned`` (see below), then
+  records its own ``running`` row;
 * maps :class:`~hoopcast_common.errors.HoopcastError` subclasses to the DESIGN.md exit codes
-  (2 bad input, 3 upstream unavailable, 99 nothing to do; anything else 1),
-* finishes the row with status, counts and error, and
+  (2 bad input, 3 upstream unavailable or warehouse busy, 99 nothing to do; anything else 1);
+  SIGTERM (``docker stop``, Airflow killing a task) and SIGINT stop the body, roll back its
+  open transaction and record ``interrupted`` (exit 143 and 130);
+* finishes the row with status, counts and error and, after a successful run, publishes the
+  read-only snapshot (:func:`hoopcast_common.snapshot.publish_snapshot`) that people and the
+  Airflow sensors read;
 * prints one JSON object as the **last line on stdout** (DockerOperator pushes it to XCom):
   ``{"stage", "command", "as_of", "profile", "run_id", "status", "exit_code", "counts",
   "duration_s", "error", ...extra}``.
+
+Abandoned runs: a process killed with SIGKILL (or the OOM killer, or a lost container) cannot
+record anything, so its row would stay ``running`` for ever. On the embedded backend (one
+DuckDB file) a stage run holds the file's write lock from its first statement to its last, so
+a process that has just acquired the lock knows that no other stage run is alive: every
+``running`` row it finds belongs to a process that died, and it marks it ``abandoned``. (A
+backend with several concurrent writers, such as DuckLake, could not reason so and would need
+a heartbeat instead.)
 
 :func:`run_command` is the one wrapper the stage CLIs put around :func:`run_stage`: it
 configures logging, resolves the settings and ``--as-of`` (printing a failure summary when
@@ -21,20 +38,26 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar, overload
 
 import duckdb
 
 from hoopcast_common.dates import default_as_of, parse_date
+from hoopcast_common.db import DEFAULT_LOCK_TIMEOUT_S, LOCK_TIMEOUT_SETTING, connect, transaction
 from hoopcast_common.errors import EXIT_OK, BadInputError, HoopcastError
 from hoopcast_common.logging import configure_logging
 from hoopcast_common.settings import DEFAULT_PROFILE, Settings, load_settings
+from hoopcast_common.snapshot import publish_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -60,45 +83,114 @@ class RunContext:
         self.counts[key] = self.counts.get(key, 0) + n
 
 
-def _log_start(db_path: Path | None, ctx: RunContext, started: dt.datetime) -> bool:
-    if db_path is None:
-        return False
-    from hoopcast_common.db import connect
-
-    try:
-        conn = connect(db_path)
-    except HoopcastError:
-        raise
-    except duckdb.Error as exc:  # pragma: no cover - defensive, reported as bad input below
-        log.warning("cannot record stage run in %s: %s", db_path, exc)
-        return False
-    try:
-        conn.execute(
-            "INSERT INTO ops.stage_runs (run_id, stage, command, as_of, profile, started_at,"
-            " status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
-            [ctx.run_id, ctx.stage, ctx.command, ctx.as_of, ctx.profile, started],
-        )
-    finally:
-        conn.close()
-    return True
+EXIT_INTERRUPTED_SIGINT = 130
+EXIT_INTERRUPTED_SIGTERM = 143
+"""Exit codes of an interrupted run (128 + signal number, the shell's convention)."""
 
 
-def _log_finish(db_path: Path, ctx: RunContext, status: str, code: int, error: str | None) -> None:
-    from hoopcast_common.db import connect
+class StageTerminated(BaseException):
+    """SIGTERM arrived during a stage run (raised by the handler :func:`run_stage` installs).
 
-    try:
-        conn = connect(db_path)
-    except (HoopcastError, duckdb.Error) as exc:
-        log.warning("cannot finish stage run record in %s: %s", db_path, exc)
+    A BaseException, so that a body's ``except Exception`` does not swallow it while open
+    transactions (:func:`hoopcast_common.db.transaction`) still roll back.
+    """
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While active, SIGTERM raises :class:`StageTerminated` in the main thread.
+
+    Outside the main thread (signal handlers cannot be installed there) it does nothing.
+    The previous handler is restored on exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise StageTerminated(f"stopped by signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _begin(
+    db_path: Path, ctx: RunContext, started: dt.datetime, lock_timeout: float
+) -> duckdb.DuckDBPyConnection:
+    """Open the run's lock-holding connection, mark stale ``running`` rows ``abandoned`` and
+    insert this run's ``running`` row; returns the open connection.
+
+    Raises:
+        WarehouseBusyError: another process kept the file locked for ``lock_timeout`` s.
+        BadInputError, MigrationError: see :func:`hoopcast_common.db.connect`.
+    """
+    conn = connect(db_path, lock_timeout=lock_timeout)
+    try:
+        with transaction(conn):
+            stale = conn.execute(
+                "SELECT run_id, stage, command, started_at FROM ops.stage_runs"
+                " WHERE status = 'running'"
+            ).fetchall()
+            if stale:
+                conn.execute(
+                    "UPDATE ops.stage_runs SET status = 'abandoned', finished_at = ?, error = ?"
+                    " WHERE status = 'running'",
+                    [
+                        started,
+                        f"the process ended without recording an outcome (killed); found by"
+                        f" run {ctx.run_id}",
+                    ],
+                )
+            conn.execute(
+                "INSERT INTO ops.stage_runs (run_id, stage, command, as_of, profile, started_at,"
+                " status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
+                [ctx.run_id, ctx.stage, ctx.command, ctx.as_of, ctx.profile, started],
+            )
+    except BaseException:
+        conn.close()
+        raise
+    for run_id, stage, command, run_started in stale:
+        log.warning(
+            "stage run %s (%s %s, started %s) was still 'running' with nobody holding the"
+            " warehouse lock: marked 'abandoned'",
+            run_id,
+            stage,
+            command,
+            run_started,
+        )
+    return conn
+
+
+def _finish(
+    conn: duckdb.DuckDBPyConnection,
+    db_path: Path,
+    ctx: RunContext,
+    status: str,
+    code: int,
+    error: str | None,
+) -> None:
+    """Record the run's outcome on its connection and, after a success, publish the snapshot.
+
+    Failures here are logged, never raised: the body's work is committed already.
+    """
     try:
         conn.execute(
             "UPDATE ops.stage_runs SET finished_at = ?, status = ?, exit_code = ?, counts = ?,"
             " error = ? WHERE run_id = ?",
             [dt.datetime.now(dt.UTC), status, code, json.dumps(ctx.counts), error, ctx.run_id],
         )
-    finally:
-        conn.close()
+    except duckdb.Error as exc:
+        log.warning("cannot finish stage run record in %s: %s", db_path, exc)
+        return
+    if status != "success":
+        return
+    try:
+        publish_snapshot(conn, db_path)
+    except (duckdb.Error, OSError) as exc:
+        log.warning("cannot publish the snapshot of %s (the previous one stays): %s", db_path, exc)
 
 
 def run_stage(
@@ -109,34 +201,46 @@ def run_stage(
     profile: str,
     db_path: Path | None,
     body: Callable[[RunContext], None],
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> int:
     """Run ``body`` as one logged stage run and return the process exit code.
 
-    ``db_path`` None means the command does not touch the warehouse (no ``ops`` row).
-    The database connection used for the log is opened and closed around ``body`` so that
-    ``body`` is free to open its own single writer connection.
+    ``db_path`` None means the command does not touch the warehouse (no ``ops`` row, no lock,
+    no snapshot). Otherwise the run's connection holds the warehouse lock until the run is
+    recorded; ``body`` opens its own connections (same process, same database instance).
+    ``lock_timeout``: seconds to wait for another process's lock (``HOOPCAST_DB_LOCK_TIMEOUT``).
     """
     ctx = RunContext(stage=stage, command=command, as_of=as_of, profile=profile)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     status, code, error = "success", EXIT_OK, None
-    logged = False
-    try:
-        logged = _log_start(db_path, ctx, started)
-        body(ctx)
-    except HoopcastError as exc:
-        status, code, error = exc.status, exc.exit_code, str(exc)
-        if code == 99:
-            log.info("%s %s: nothing to do: %s", stage, command, exc)
-        else:
-            log.error("%s %s failed (%s): %s", stage, command, status, exc)
-    except KeyboardInterrupt:
-        status, code, error = "interrupted", 130, "interrupted"
-    except Exception as exc:
-        log.exception("%s %s failed with an unexpected error", stage, command)
-        status, code, error = "failed", 1, f"{type(exc).__name__}: {exc}"
-    if logged and db_path is not None:
-        _log_finish(db_path, ctx, status, code, error)
+    conn: duckdb.DuckDBPyConnection | None = None
+    with _sigterm_interrupts():
+        try:
+            if db_path is not None:
+                conn = _begin(db_path, ctx, started, lock_timeout)
+            body(ctx)
+        except HoopcastError as exc:
+            status, code, error = exc.status, exc.exit_code, str(exc)
+            if code == 99:
+                log.info("%s %s: nothing to do: %s", stage, command, exc)
+            else:
+                log.error("%s %s failed (%s): %s", stage, command, status, exc)
+        except KeyboardInterrupt:
+            status, code, error = "interrupted", EXIT_INTERRUPTED_SIGINT, "interrupted (SIGINT)"
+        except StageTerminated as exc:
+            status, code, error = "interrupted", EXIT_INTERRUPTED_SIGTERM, f"interrupted: {exc}"
+            log.error("%s %s %s", stage, command, error)
+        except Exception as exc:
+            log.exception("%s %s failed with an unexpected error", stage, command)
+            status, code, error = "failed", 1, f"{type(exc).__name__}: {exc}"
+    # Outside the SIGTERM handler: a SIGTERM while the outcome is recorded ends the process
+    # (the next run then finds the row 'running' and marks it abandoned).
+    if conn is not None and db_path is not None:
+        try:
+            _finish(conn, db_path, ctx, status, code, error)
+        finally:
+            conn.close()
     summary: dict[str, Any] = {
         "stage": stage,
         "command": command,
@@ -215,7 +319,7 @@ def run_command(
             (exit 2). When False the run is logged to ``HOOPCAST_DB``, creating the file.
 
     Returns:
-        The process exit code (0, 1, 2, 3, 99 or 130; see :func:`run_stage`). The caller
+        The process exit code (0, 1, 2, 3, 99, 130 or 143; see :func:`run_stage`). The caller
         exits with it (``raise typer.Exit(code)``).
     """
     configure_logging()
@@ -223,6 +327,7 @@ def run_command(
         settings = load_settings(stage)
         as_of = parse_date(as_of_text, "--as-of") if as_of_text else default_as_of(settings.values)
         prepared = settings if prepare is None else prepare(settings)
+        lock_timeout = settings.get_float(LOCK_TIMEOUT_SETTING, DEFAULT_LOCK_TIMEOUT_S)
     except HoopcastError as exc:
         error = exc
 
@@ -247,6 +352,7 @@ def run_command(
         profile=settings.profile,
         db_path=db_path if db_path.exists() or not needs_db else None,
         body=body,
+        lock_timeout=lock_timeout,
     )
 
 
