@@ -42,7 +42,7 @@ lint: setup
 	$(UV) run ruff format --check .
 
 typecheck: setup
-	$(UV) run mypy services/common/src services/ingestion/src services/espn-replay/src \
+	$(UV) run mypy services/common/src services/ml/src services/ingestion/src services/espn-replay/src \
 	    services/features/src services/trainer/src services/predictor/src airflow/src
 
 test: lint typecheck

@@ -22,10 +22,11 @@ from pathlib import Path
 
 from hoopcast_common.db import connect, transaction
 from hoopcast_common.settings import load_settings
+from hoopcast_ml import registry
+from hoopcast_ml.feature_table import feature_columns, load_events
 from hoopcast_predictor import predict
-from hoopcast_trainer import pipeline, registry
+from hoopcast_trainer import pipeline
 from hoopcast_trainer.config import TrainerConfig
-from hoopcast_trainer.dataset import feature_columns, load_events
 
 ROOT = Path(__file__).resolve().parents[2]
 

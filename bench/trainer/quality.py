@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 from hoopcast_common.db import connect
 from hoopcast_common.settings import load_settings
-from hoopcast_trainer import model as model_io
+from hoopcast_ml import model as model_io
+from hoopcast_ml.metrics import score
 from hoopcast_trainer import pipeline
 from hoopcast_trainer.config import TrainerConfig
-from hoopcast_trainer.metrics import score
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "data/results/grdavis_cbb_games_20101101_20260214.csv"

@@ -119,7 +119,8 @@ def train_version(
 
     from hoopcast_common.db import connect, transaction
     from hoopcast_common.settings import load_settings
-    from hoopcast_trainer import pipeline, registry
+    from hoopcast_ml import registry
+    from hoopcast_trainer import pipeline
     from hoopcast_trainer.config import TrainerConfig
 
     env = stage_env(db, TRAINER_NUM_BOOST_ROUND=str(rounds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hoopcast_trainer.metrics import (
+from hoopcast_ml.metrics import (
     expected_calibration_error,
     fit_elo_margin,
     reliability_table,

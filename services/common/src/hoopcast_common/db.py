@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from tenacity import (
@@ -185,3 +186,15 @@ def table_count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     """``SELECT count(*)`` of a schema-qualified table name (e.g. ``core.games``)."""
     row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
+
+
+def one(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
+) -> tuple[Any, ...] | None:
+    """First row of a query, or None; the result is fully consumed.
+
+    DuckDB refuses further work on a connection while a result is only partly fetched
+    (``ResourceInUseException``), which ``fetchone()`` can leave behind; this reads all rows.
+    """
+    rows = conn.execute(sql, params or []).fetchall()
+    return tuple(rows[0]) if rows else None

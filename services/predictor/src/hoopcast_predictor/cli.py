@@ -22,8 +22,8 @@ from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
-from hoopcast_trainer.config import model_dir
-from hoopcast_trainer.dataset import feature_columns, load_events
+from hoopcast_ml.feature_table import feature_columns, load_events
+from hoopcast_ml.registry import model_dir
 
 from hoopcast_predictor import evaluation, predict, report
 

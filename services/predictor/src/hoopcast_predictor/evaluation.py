@@ -3,7 +3,7 @@
 For each (model_name, model_version, run_kind) the evaluated prediction of a game is the one
 with the latest ``as_of`` on or before the game date (the freshest forecast made before
 tip-off). Results come from ``core.games`` (final games with both scores). Metrics
-(accuracy, log-loss, Brier score, margin MAE) come from :func:`hoopcast_trainer.metrics.score`
+(accuracy, log-loss, Brier score, margin MAE) come from :func:`hoopcast_ml.metrics.score`
 (scikit-learn), for the whole period (``period = 'all'``) and per ISO week of the game date
 (``period = 'week'``, ``period_start`` = Monday). The table is rebuilt in one transaction, so
 re-running never duplicates rows.
@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from hoopcast_common.db import transaction
-from hoopcast_trainer.metrics import score
+from hoopcast_ml.metrics import score
 
 EVALUATION_COLUMNS = [
     "model_name",

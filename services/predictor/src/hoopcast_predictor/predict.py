@@ -20,12 +20,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-from hoopcast_common.db import transaction
+from hoopcast_common.db import one, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
-from hoopcast_trainer import registry
-from hoopcast_trainer.dataset import feature_columns, load_events
-from hoopcast_trainer.duck import one
-from hoopcast_trainer.model import GameModel
+from hoopcast_ml import registry
+from hoopcast_ml.feature_table import feature_columns, load_events
+from hoopcast_ml.model import GameModel
 
 log = logging.getLogger(__name__)
 

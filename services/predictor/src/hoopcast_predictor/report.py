@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from hoopcast_common.errors import NothingToDoError
-from hoopcast_trainer.metrics import reliability_table
+from hoopcast_ml.metrics import reliability_table
 
 CALIBRATION_FILE = "calibration.png"
 ROLLING_FILE = "rolling_accuracy.png"

@@ -21,9 +21,11 @@ from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect, transaction
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
+from hoopcast_ml import registry
+from hoopcast_ml.registry import model_dir
 
-from hoopcast_trainer import pipeline, registry
-from hoopcast_trainer.config import TrainerConfig, model_dir
+from hoopcast_trainer import pipeline
+from hoopcast_trainer.config import TrainerConfig
 
 STAGE = "trainer"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)

@@ -1,4 +1,4 @@
-"""Trainer settings: model name, LightGBM hyperparameters and the model folder.
+"""Trainer settings: model name, LightGBM hyperparameters and training windows.
 
 Values come from the env profile (``env/<profile>/trainer.env``, then the process environment)
 through :func:`hoopcast_common.settings.load_settings`; every ``TRAINER_*`` key is optional and
@@ -9,26 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hoopcast_common.dates import parse_date
 from hoopcast_common.settings import Settings
 
 DEFAULT_MODEL_NAME = "game_lgbm"
-
-
-def model_dir(settings: Settings) -> Path:
-    """Folder of model artefacts: ``HOOPCAST_MODEL_DIR``, else ``models`` beside the DuckDB file.
-
-    So ``var/models`` locally and ``/data/models`` in the containers. Registry rows store
-    artefact paths relative to this folder.
-    """
-    raw = settings.get("HOOPCAST_MODEL_DIR")
-    if raw:
-        path = Path(raw)
-        return path if path.is_absolute() else Path.cwd() / path
-    return settings.db_path.parent / "models"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,5 @@
-"""Training and prediction datasets read from ``features.game_features``.
-
-The table's contract (docs/TEAM_NOTES.md, "Feature table contract"): one row per
-``core.games`` event with labels ``home_win``/``home_margin`` (NULL unless final), the Elo-only
-baseline ``elo_home_prob`` and the model inputs = every numeric column whose name starts with
-``f_``. Feature columns are discovered from the catalog, never hard-coded.
+"""Time-based training splits over ``features.game_features`` (the contract is
+:mod:`hoopcast_ml.feature_table`): the windows of a training run and the hash of its data.
 """
 
 from __future__ import annotations
@@ -14,72 +10,9 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+from hoopcast_common.db import one
 from hoopcast_common.errors import BadInputError
-
-from hoopcast_trainer.duck import one
-
-FEATURE_TABLE = "features.game_features"
-FEATURE_PREFIX = "f_"
-META_COLUMNS = (
-    "event_id",
-    "season",
-    "game_date",
-    "home_team_id",
-    "away_team_id",
-    "neutral_site",
-    "status",
-    "completed",
-    "is_d1_game",
-    "home_win",
-    "home_margin",
-    "elo_home_prob",
-)
-_NUMERIC_TYPES = {
-    "DOUBLE",
-    "FLOAT",
-    "REAL",
-    "INTEGER",
-    "BIGINT",
-    "SMALLINT",
-    "TINYINT",
-    "HUGEINT",
-    "UINTEGER",
-    "UBIGINT",
-    "USMALLINT",
-    "UTINYINT",
-}
-
-
-def feature_columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    """Names of the model inputs: numeric ``f_*`` columns of ``features.game_features``.
-
-    Returns them in table order (the order is part of a model's feature list).
-
-    Raises:
-        BadInputError: the table does not exist (features not built yet) or has no ``f_``
-            column.
-    """
-    rows = conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'features' AND table_name = 'game_features' "
-        "ORDER BY ordinal_position"
-    ).fetchall()
-    if not rows:
-        raise BadInputError(
-            f"{FEATURE_TABLE} does not exist in this database: run `hoopcast-features build` first"
-        )
-    names = [
-        str(name)
-        for name, dtype in rows
-        if str(name).startswith(FEATURE_PREFIX)
-        and (str(dtype).upper() in _NUMERIC_TYPES or str(dtype).upper().startswith("DECIMAL"))
-    ]
-    if not names:
-        raise BadInputError(f"{FEATURE_TABLE} has no numeric column starting with 'f_'")
-    missing = [c for c in META_COLUMNS if c not in {str(r[0]) for r in rows}]
-    if missing:
-        raise BadInputError(f"{FEATURE_TABLE} lacks the contract column(s) {missing}")
-    return names
+from hoopcast_ml.feature_table import FEATURE_TABLE
 
 
 @dataclass(frozen=True)
@@ -168,53 +101,6 @@ def resolve_split(
     split = Split(train_from, train_until, validate_from, validate_to)
     split.check()
     return split
-
-
-def _select(features: list[str]) -> str:
-    cols = [*META_COLUMNS, "start_time_utc"]
-    casts = [f'CAST("{f}" AS DOUBLE) AS "{f}"' for f in features]
-    return ", ".join([*cols, *casts])
-
-
-def load_labelled(
-    conn: duckdb.DuckDBPyConnection,
-    features: list[str],
-    start: dt.date | None,
-    end: dt.date,
-) -> pd.DataFrame:
-    """Final D1-vs-D1 games with labels, ``start <= game_date <= end``, ordered by date/event.
-
-    Columns: :data:`META_COLUMNS`, ``start_time_utc`` and ``features`` (as float64).
-    """
-    return conn.execute(
-        f"SELECT {_select(features)} FROM {FEATURE_TABLE} "
-        "WHERE is_d1_game AND home_win IS NOT NULL AND home_margin IS NOT NULL "
-        "AND game_date <= ? AND (CAST(? AS DATE) IS NULL OR game_date >= ?) "
-        "ORDER BY game_date, event_id",
-        [end, start, start],
-    ).df()
-
-
-def load_events(
-    conn: duckdb.DuckDBPyConnection,
-    features: list[str],
-    *,
-    start: dt.date,
-    end: dt.date,
-    scheduled_only: bool,
-) -> pd.DataFrame:
-    """Rows of ``features.game_features`` to predict, ``start <= game_date <= end``.
-
-    ``scheduled_only`` keeps games not yet completed (daily predictions); otherwise only final
-    games (backtests, whose features are point-in-time). Every game is included, D1 or not,
-    when its row exists; the caller decides.
-    """
-    status_filter = "NOT completed" if scheduled_only else "completed AND home_win IS NOT NULL"
-    return conn.execute(
-        f"SELECT {_select(features)} FROM {FEATURE_TABLE} "
-        f"WHERE {status_filter} AND game_date BETWEEN ? AND ? ORDER BY game_date, event_id",
-        [start, end],
-    ).df()
 
 
 def data_hash(frame: pd.DataFrame, columns: list[str]) -> str:

@@ -22,21 +22,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from hoopcast_common.db import connect, transaction
+from hoopcast_common.db import connect, one, transaction
 from hoopcast_common.errors import BadInputError
+from hoopcast_ml import model as model_io
+from hoopcast_ml import registry
+from hoopcast_ml.feature_table import META_COLUMNS, feature_columns, load_labelled
+from hoopcast_ml.metrics import fit_elo_margin, logit, score
 
-from hoopcast_trainer import model as model_io
-from hoopcast_trainer import registry
 from hoopcast_trainer.config import TrainerConfig
-from hoopcast_trainer.dataset import (
-    META_COLUMNS,
-    data_hash,
-    feature_columns,
-    load_labelled,
-    resolve_split,
-)
-from hoopcast_trainer.duck import one
-from hoopcast_trainer.metrics import fit_elo_margin, logit, score
+from hoopcast_trainer.dataset import data_hash, resolve_split
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +349,7 @@ def evaluate_frame(fitted: model_io.GameModel, frame: pd.DataFrame) -> dict[str,
     """Validation metrics of a model and of the baselines on the same games.
 
     Returns ``{"n_games", "model": {...}, "elo": {...}, "home_court": {...}}`` with each entry
-    as :func:`hoopcast_trainer.metrics.score` returns it.
+    as :func:`hoopcast_ml.metrics.score` returns it.
     """
     y = frame["home_win"].astype(np.float64).to_numpy()
     margin = frame["home_margin"].astype(np.float64).to_numpy()

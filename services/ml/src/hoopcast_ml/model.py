@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from hoopcast_common.errors import BadInputError
 
-from hoopcast_trainer.metrics import FloatArray
+from hoopcast_ml.metrics import FloatArray
 
 CLASSIFIER_FILE = "classifier.txt"
 REGRESSOR_FILE = "regressor.txt"

@@ -17,10 +17,25 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from hoopcast_common.db import one
 from hoopcast_common.errors import BadInputError
+from hoopcast_common.settings import Settings
 
-from hoopcast_trainer import model as model_io
-from hoopcast_trainer.duck import one
+from hoopcast_ml import model as model_io
+
+
+def model_dir(settings: Settings) -> Path:
+    """Folder of model artefacts: ``HOOPCAST_MODEL_DIR``, else ``models`` beside the DuckDB file.
+
+    So ``var/models`` locally and ``/data/models`` in the containers. Registry rows store
+    artefact paths relative to this folder.
+    """
+    raw = settings.get("HOOPCAST_MODEL_DIR")
+    if raw:
+        path = Path(raw)
+        return path if path.is_absolute() else Path.cwd() / path
+    return settings.db_path.parent / "models"
+
 
 STAGES = ("candidate", "production", "archived")
 
