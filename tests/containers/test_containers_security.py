@@ -242,3 +242,55 @@ def test_docker_proxy_refuses_everything_else(proxy_url: str) -> None:
         api.remove_container(created["Id"])
     finally:
         docker("volume", "rm", "-f", named, check=False)
+
+
+def test_production_ui_uses_fab_users_from_the_metadata_db() -> None:
+    """Under HOOPCAST_ENV=production the api-server authenticates FAB users of the metadata DB:
+    the generated admin password gets a JWT (201), admin/admin does not."""
+    reason = problem()
+    if reason:
+        pytest.skip(reason)
+    import httpx
+
+    port, name = free_port(), f"hoopcast-test-fab-{uuid.uuid4().hex[:8]}"
+    script = (
+        "hoopcast-airflow-entrypoint secrets && hoopcast-airflow-entrypoint init >/dev/null && "
+        "exec hoopcast-airflow-entrypoint airflow api-server --port 8080"
+    )
+    docker(
+        "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8080",
+        "-e", "HOOPCAST_ENV=production",
+        "-e", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:////opt/airflow/airflow.db",
+        f"hoopcast/airflow:{TAG}", "bash", "-c", script,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, health = time.monotonic() + 300, 0
+        while time.monotonic() < deadline and health != 200:
+            time.sleep(3)
+            try:
+                health = httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code
+            except httpx.HTTPError:
+                health = 0
+            state = docker("inspect", "-f", "{{.State.Status}}", name).stdout.strip()
+            assert state == "running", docker("logs", name, check=False).stderr[-3000:]
+        assert health == 200, docker("logs", name, check=False).stderr[-3000:]
+        password = docker("exec", name, "cat", "/opt/airflow/secrets/admin_password").stdout.strip()
+        manager = docker("exec", name, "bash", "-c", "echo $AIRFLOW__CORE__AUTH_MANAGER").stdout
+        token = httpx.post(
+            f"{base}/auth/token", json={"username": "admin", "password": password}, timeout=30
+        )
+        assert token.status_code in (200, 201), token.text
+        dags = httpx.get(
+            f"{base}/api/v2/dags",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            timeout=30,
+        )
+        assert dags.status_code == 200, dags.text
+        weak = httpx.post(
+            f"{base}/auth/token", json={"username": "admin", "password": "admin"}, timeout=30
+        )
+        assert weak.status_code in (400, 401, 403), weak.text
+        print(f"\nauth manager: {manager.strip()}")
+    finally:
+        docker("rm", "-f", name, check=False)
