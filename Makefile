@@ -21,7 +21,7 @@ COMPOSE_FILE := compose/docker-compose.yml
 	restore bench clean
 
 help:
-	@sed -n '1,16p' Makefile
+	@sed -n '1,12p' Makefile
 
 $(UV):
 	python3 -m venv $(TOOLS)
