@@ -66,11 +66,19 @@ up: images
 COMPOSE := if docker compose version >/dev/null 2>&1; then c="docker compose"; else c=docker-compose; fi; \
 	$$c -f $(COMPOSE_FILE) -p hoopcast --profile replay
 
+# Stage containers are started by Airflow, not compose: those still there (a run stopped by
+# `down`) are removed too, so nothing holds the data volume.
+STAGE_CONTAINERS_RM := ids=$$(docker ps -aq --filter volume=hoopcast-data); \
+	if [ -n "$$ids" ]; then echo "removing stage containers: $$ids"; docker rm -f $$ids >/dev/null; fi
+
 down:
 	$(COMPOSE) down
+	@$(STAGE_CONTAINERS_RM)
 
 destroy:
 	@echo "make destroy: deleting the hoopcast volumes (warehouse, models, reports, Airflow metadata, secrets)"
+	$(COMPOSE) down
+	@$(STAGE_CONTAINERS_RM)
 	$(COMPOSE) down --volumes
 
 backup:

@@ -105,6 +105,14 @@ class Deployment:
             check=False,
         )
 
+    def down(self) -> None:
+        """``down -v``, first removing stage containers a stopped run left on the data volume."""
+        self.compose("down", "--remove-orphans", timeout=600)
+        left = run("docker", "ps", "-aq", "--filter", "volume=hoopcast-data").stdout.split()
+        if left:
+            run("docker", "rm", "-f", *left, check=False)
+        self.compose("down", "-v", "--remove-orphans", timeout=600)
+
     def container(self, service: str) -> str:
         """Container id of a service (empty string when it has none)."""
         return self.compose("ps", "-q", service).stdout.strip()
@@ -127,7 +135,7 @@ def deployment() -> Iterator[Deployment]:
     compose = compose_cmd()
     assert compose is not None
     dep = Deployment(compose)
-    dep.compose("down", "-v", "--remove-orphans", timeout=300)
+    dep.down()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.monotonic()
@@ -138,7 +146,7 @@ def deployment() -> Iterator[Deployment]:
     finally:
         logs = dep.compose("logs", "--no-color", "--tail", "400", timeout=300)
         (OUTPUT / "compose.log").write_text(logs.stdout + logs.stderr)
-        dep.compose("down", "-v", "--remove-orphans", timeout=600)
+        dep.down()
 
 
 def watch_stage_limits(seen: dict[str, dict[str, Any]]) -> None:
