@@ -3,6 +3,10 @@
 #   make up      the main job: build the images, `docker compose --profile replay up`, follow the
 #                start-up pipeline run to its end (the Airflow UI stays up at http://localhost:8080)
 #   make test    lint, type checks and the whole test suite (what CI runs)
+#   make down    stop and remove the containers; the data (warehouse, models, reports) is kept
+#   make destroy stop everything and DELETE the volumes: warehouse, models, reports, metadata DB
+#   make backup  warehouse (DuckDB EXPORT DATABASE, Parquet) + models + reports -> backups/*.tar.gz
+#   make restore BACKUP=backups/hoopcast-backup-<time>.tar.gz [FORCE=1]
 #
 # Everything installs what it needs: uv comes from PyPI into .tools/, the workspace into .venv/.
 
@@ -13,7 +17,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 COMPOSE_FILE := compose/docker-compose.yml
 
-.PHONY: help setup lint typecheck test pipeline airflow-pipeline images up down bench clean
+.PHONY: help setup lint typecheck test pipeline airflow-pipeline images up down destroy backup \
+	restore bench clean
 
 help:
 	@sed -n '1,12p' Makefile
@@ -58,9 +63,30 @@ images: setup
 up: images
 	bash scripts/compose-up.sh
 
+COMPOSE := if docker compose version >/dev/null 2>&1; then c="docker compose"; else c=docker-compose; fi; \
+	$$c -f $(COMPOSE_FILE) -p hoopcast --profile replay
+
+# Stage containers are started by Airflow, not compose: those still there (a run stopped by
+# `down`) are removed too, so nothing holds the data volume.
+STAGE_CONTAINERS_RM := ids=$$(docker ps -aq --filter volume=hoopcast-data); \
+	if [ -n "$$ids" ]; then echo "removing stage containers: $$ids"; docker rm -f $$ids >/dev/null; fi
+
 down:
-	if docker compose version >/dev/null 2>&1; then c="docker compose"; else c=docker-compose; fi; \
-	$$c -f $(COMPOSE_FILE) -p hoopcast --profile replay down --volumes
+	$(COMPOSE) down
+	@$(STAGE_CONTAINERS_RM)
+
+destroy:
+	@echo "make destroy: deleting the hoopcast volumes (warehouse, models, reports, Airflow metadata, secrets)"
+	$(COMPOSE) down
+	@$(STAGE_CONTAINERS_RM)
+	$(COMPOSE) down --volumes
+
+backup:
+	bash scripts/data-backup backup
+
+restore:
+	@test -n "$(BACKUP)" || { echo "make restore: BACKUP=backups/hoopcast-backup-<time>.tar.gz [FORCE=1]" >&2; exit 2; }
+	bash scripts/data-backup restore "$(BACKUP)" $(if $(FORCE),--force)
 
 bench: setup
 	for b in bench/espn-replay/bench_replay.py bench/ingestion/bench_ingestion.py bench/features/bench_build.py \

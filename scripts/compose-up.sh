@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The main job: `docker compose --profile replay up` of compose/docker-compose.yml (images from
 # scripts/build-images), then follow the start-up trigger until the hoopcast_pipeline run ends.
-# Airflow stays up afterwards: UI at http://localhost:${HOOPCAST_AIRFLOW_PORT:-8080}.
+# Airflow stays up afterwards: UI at http://localhost:${HOOPCAST_AIRFLOW_PORT:-8080}, and the four
+# scheduled DAGs (unpaused by the trigger once the start-up run has ended) run on their schedules.
 # Exit code: the trigger's (0 only when the pipeline run succeeded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
 compose+=(-f compose/docker-compose.yml -p hoopcast --profile replay)
-export DOCKER_GID="${DOCKER_GID:-$(stat -c %g /var/run/docker.sock)}"
 
 "${compose[@]}" up -d
 echo "compose-up: following the start-up trigger (hoopcast_pipeline on the replay data)…" >&2
@@ -18,11 +18,12 @@ code="$(docker wait "$container")"
 kill "$logs_pid" 2>/dev/null || true
 tag="${HOOPCAST_IMAGE_TAG:-latest}"
 # Where the predictions and the report are: counted in the warehouse on the volume (read-only,
-# the run is over) and the report folder copied out to var/compose/reports/ on this host.
+# the run is over; a scheduled run may be writing: wait for DuckDB's lock) and the report folder
+# copied out to var/compose/reports/ on this host.
 predictions="$(docker run --rm -v hoopcast-data:/data:ro --entrypoint python \
   "hoopcast/predictor:${tag}" -c '
-import duckdb
-c = duckdb.connect("/data/hoopcast.duckdb", read_only=True)
+from hoopcast_common.db import connect
+c = connect("/data/hoopcast.duckdb", read_only=True)
 n, kinds = c.execute("SELECT count(*), string_agg(DISTINCT run_kind, \x27, \x27) FROM predictions.predictions").fetchone()
 print(f"{n} rows ({kinds})")' 2>/dev/null || echo "not readable")"
 rm -rf var/compose/reports && mkdir -p var/compose
@@ -38,10 +39,11 @@ password="$(docker run --rm -v hoopcast-airflow-secrets:/s --entrypoint cat \
 cat >&2 <<MSG
 
 hoopcast_pipeline run: $([ "$code" = 0 ] && echo success || echo "FAILED (trigger exit $code)")
-Airflow UI:   http://localhost:${port}   user: ${HOOPCAST_AIRFLOW_ADMIN_USER:-admin}   password: ${password}
+Airflow UI:   http://${HOOPCAST_AIRFLOW_BIND:-127.0.0.1}:${port}   user: ${HOOPCAST_AIRFLOW_ADMIN_USER:-admin}   password: ${password}
 Warehouse:    /data/hoopcast.duckdb on the Docker volume hoopcast-data
 Predictions:  table predictions.predictions in that file: ${predictions}
 Report:       ${report:-none yet (written by prediction.report_preds once predictions have final results)}
-Stop:         make down   (removes containers and volumes)
+Schedules:    the four scheduled DAGs are unpaused: they now run on their schedules (README)
+Stop:         make down   (containers only; the data is kept: make backup, make destroy)
 MSG
 exit "$code"

@@ -6,15 +6,20 @@ Steps, against Airflow 3's public REST API v2 on ``AIRFLOW_API_URL``
 1. wait until ``GET /api/v2/monitor/health`` reports the metadatabase and scheduler healthy,
    and until ``HOOPCAST_WAIT_URL`` (if set; compose: the replay server's ``/__replay/health``)
    answers 200;
-2. get a JWT from ``POST /auth/token`` (SimpleAuthManager; user ``HOOPCAST_AIRFLOW_ADMIN_USER``,
-   default ``admin``, password from ``AIRFLOW_SECRETS_DIR/admin_password``);
+2. get a JWT from ``POST /auth/token`` (SimpleAuthManager or FabAuthManager, both take
+   ``{"username", "password"}``; user ``HOOPCAST_AIRFLOW_ADMIN_USER``, default ``admin``,
+   password from ``AIRFLOW_SECRETS_DIR/admin_password``);
 3. wait until the DAG processor has parsed the DAGs, then unpause the DAGs named in
    ``HOOPCAST_UNPAUSE_DAGS`` (comma-separated; default ``hoopcast_pipeline``) with
    ``PATCH /api/v2/dags/{dag_id}``;
 4. trigger ``HOOPCAST_TRIGGER_DAG`` (default ``hoopcast_pipeline``) with
    ``POST /api/v2/dags/{dag_id}/dagRuns`` (``logical_date`` = ``HOOPCAST_AS_OF`` when set, so
    the run's date is the replay clock; conf from ``HOOPCAST_TRIGGER_CONF``, a JSON object);
-5. poll ``GET /api/v2/dags/{dag_id}/dagRuns/{run_id}`` until the run ends.
+5. poll ``GET /api/v2/dags/{dag_id}/dagRuns/{run_id}`` until the run ends;
+6. unpause the scheduled DAGs, ``HOOPCAST_SCHEDULED_DAGS`` (comma-separated; ``catalog``, the
+   default, = the stage catalog's four scheduled DAGs; empty = none), whatever the run's
+   outcome: from then on their schedules run the pipeline (a failed start-up run is retried
+   by the next scheduled runs, and alerts as any task does).
 
 Exit codes: 0 the run succeeded; 1 it failed (the failed task instances are printed);
 3 Airflow was not reachable / healthy within ``HOOPCAST_TRIGGER_TIMEOUT_S`` (default 1800 s).
@@ -135,13 +140,31 @@ def failed_tasks(client: httpx.Client, dag_id: str, run_id: str) -> list[dict[st
     ]
 
 
+def scheduled_dags(raw: str) -> list[str]:
+    """The DAG ids of ``HOOPCAST_SCHEDULED_DAGS``: ``catalog`` = the catalog's scheduled DAGs."""
+    if raw.strip() == "catalog":
+        from hoopcast_airflow.catalog import STAGE_DAGS
+
+        return [spec.dag_id for spec in STAGE_DAGS]
+    return [d.strip() for d in raw.split(",") if d.strip()]
+
+
+def unpause(client: httpx.Client, dag_ids: list[str], deadline: Deadline) -> None:
+    """Wait until each DAG is parsed, then unpause it; raises TimeoutError/httpx.HTTPError."""
+    for name in dag_ids:
+        wait_dag(client, name, deadline)
+        client.patch(f"/api/v2/dags/{name}", json={"is_paused": False}).raise_for_status()
+        log(f"unpaused {name}")
+
+
 def main() -> int:
     """Run the start-up trigger; returns the process exit code (see the module docstring)."""
     base = os.environ.get("AIRFLOW_API_URL", "http://airflow-apiserver:8080").rstrip("/")
     secrets = Path(os.environ.get("AIRFLOW_SECRETS_DIR", "/opt/airflow/secrets"))
     user = os.environ.get("HOOPCAST_AIRFLOW_ADMIN_USER", "admin")
     dag_id = os.environ.get("HOOPCAST_TRIGGER_DAG", "hoopcast_pipeline")
-    unpause = [d for d in os.environ.get("HOOPCAST_UNPAUSE_DAGS", dag_id).split(",") if d]
+    first = [d for d in os.environ.get("HOOPCAST_UNPAUSE_DAGS", dag_id).split(",") if d]
+    scheduled = scheduled_dags(os.environ.get("HOOPCAST_SCHEDULED_DAGS", "catalog"))
     deadline = Deadline(float(os.environ.get("HOOPCAST_TRIGGER_TIMEOUT_S", "1800")))
     conf = json.loads(os.environ.get("HOOPCAST_TRIGGER_CONF") or "{}")
     as_of = os.environ.get("HOOPCAST_AS_OF")
@@ -153,11 +176,8 @@ def main() -> int:
                 wait_url(os.environ["HOOPCAST_WAIT_URL"], deadline)
             password = (secrets / "admin_password").read_text().strip()
             client.headers["Authorization"] = f"Bearer {get_token(client, user, password)}"
-            for name in dict.fromkeys([*unpause, dag_id]):
-                wait_dag(client, name, deadline)
-            for name in unpause:
-                client.patch(f"/api/v2/dags/{name}", json={"is_paused": False}).raise_for_status()
-                log(f"unpaused {name}")
+            wait_dag(client, dag_id, deadline)
+            unpause(client, first, deadline)
         except (TimeoutError, httpx.HTTPError, OSError) as exc:
             log(f"Airflow unavailable: {exc}")
             return EXIT_UNAVAILABLE
@@ -179,6 +199,11 @@ def main() -> int:
             return EXIT_UNAVAILABLE
         if state != "success":
             log(f"unfinished or failed tasks: {failed_tasks(client, dag_id, run_id)}")
+        try:
+            unpause(client, scheduled, deadline)
+        except (TimeoutError, httpx.HTTPError) as exc:
+            log(f"could not unpause the scheduled DAGs {scheduled}: {exc}")
+            return EXIT_UNAVAILABLE
         summary = {
             "dag_id": dag_id,
             "dag_run_id": run_id,

@@ -1,9 +1,12 @@
-"""Each stage image run by hand with ``docker run`` (the lines of docs/guides/containers.md).
+"""Each stage image run by hand with ``docker run``: the lines of README.md, as written.
 
-Against a throwaway named volume (the warehouse at /data) and a throwaway network where the
-real replay image answers as ``espn-replay``; the stages run in pipeline order on a short
-window of the shipped data. Needs a Docker engine and the images built by
-``scripts/build-images`` (skipped with the reason otherwise). Marked ``docker`` and ``slow``.
+The ``bash`` block of README's "One stage at a time: ``docker run``" section is read from the
+README and run line by line (continuation lines joined), so the README and this test cannot
+drift. Only the names change, to keep a real deployment safe: network ``hoopcast``, volume
+``hoopcast-data`` and container ``espn-replay`` become throwaway ones (the replay container
+keeps ``espn-replay`` as its network alias, which the env file names). Needs a Docker engine
+and the images built by ``scripts/build-images`` (skipped with the reason otherwise). Marked
+``docker`` and ``slow``.
 """
 
 from __future__ import annotations
@@ -12,16 +15,13 @@ import json
 import re
 import shutil
 import subprocess
-import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGE_ENV = ROOT / "compose" / "stage-replay.env"
 TAG = "latest"
 IMAGES = ["ingestion", "features", "trainer", "predictor", "espn-replay"]
 AS_OF = "2026-02-07"
@@ -59,55 +59,10 @@ def engine_problem() -> str | None:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """A throwaway Docker network (with the replay server as ``espn-replay``) and volume."""
+    """A throwaway Docker network and volume standing in for ``hoopcast`` / ``hoopcast-data``."""
 
     network: str
     volume: str
-
-    def run_stage(self, stage: str, *args: str) -> tuple[int, dict[str, object], str]:
-        """``docker run`` one stage command as documented; returns (exit code, summary, logs)."""
-        proc = docker(
-            "run", "--rm", "--network", self.network, "-v", f"{self.volume}:/data",
-            "--env-file", str(STAGE_ENV), "--memory", "2g", "--cpus", "1",
-            f"hoopcast/{stage}:{TAG}", *args,
-            timeout=1200, check=False,
-        )  # fmt: skip
-        lines = [line for line in proc.stdout.splitlines() if line.strip()]
-        summary = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
-        return proc.returncode, summary, proc.stderr[-4000:]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    """Network + volume + running replay container; all removed afterwards."""
-    problem = engine_problem()
-    if problem:
-        pytest.skip(problem)
-    suffix = uuid.uuid4().hex[:8]
-    box = Sandbox(network=f"hoopcast-test-{suffix}", volume=f"hoopcast-test-data-{suffix}")
-    replay = f"hoopcast-test-replay-{suffix}"
-    docker("network", "create", box.network)
-    docker("volume", "create", box.volume)
-    try:
-        docker(
-            "run", "-d", "--name", replay, "--network", box.network,
-            "--network-alias", "espn-replay", f"hoopcast/espn-replay:{TAG}",
-        )  # fmt: skip
-        deadline = time.monotonic() + 180
-        status = ""
-        while time.monotonic() < deadline:
-            status = docker(
-                "inspect", "-f", "{{.State.Health.Status}}", replay, check=False
-            ).stdout.strip()
-            if status == "healthy":
-                break
-            time.sleep(2)
-        assert status == "healthy", docker("logs", replay, check=False).stderr[-3000:]
-        yield box
-    finally:
-        docker("rm", "-f", replay, check=False)
-        docker("volume", "rm", "-f", box.volume, check=False)
-        docker("network", "rm", box.network, check=False)
 
 
 def test_images_run_as_non_root_with_oci_labels() -> None:
@@ -130,47 +85,74 @@ def test_images_run_as_non_root_with_oci_labels() -> None:
         assert has_data == (name == "espn-replay"), f"{name}: /app/data only in the replay image"
 
 
-def test_stages_in_order_by_docker_run(sandbox: Sandbox) -> None:
-    """ingestion → features → trainer → predictor, each a documented ``docker run`` line."""
-    code, summary, logs = sandbox.run_stage(
-        "ingestion", "collect", "--from", "2025-11-03", "--to", "2026-02-14", "--as-of", AS_OF
-    )
-    assert code == 0, logs
-    assert summary["stage"] == "ingestion" and summary["status"] == "success", summary
+README = ROOT / "README.md"
 
-    code, summary, logs = sandbox.run_stage("features", "build", "--as-of", AS_OF)
-    assert code == 0, logs
-    assert summary["stage"] == "features", summary
 
-    # A short real window: train on this season's first nine weeks, validate on the next four.
-    code, summary, logs = sandbox.run_stage(
-        "trainer", "train", "--as-of", AS_OF, "--train-from", "2025-11-03",
-        "--train-until", "2026-01-10", "--validate-from", "2026-01-11",
-        "--validate-to", "2026-02-06",
-    )  # fmt: skip
-    assert code == 0, logs
-    assert summary["stage"] == "trainer", summary
-    # On nine weeks the promotion gate may keep the model a candidate (it must beat Elo):
-    # then promote it by hand, as an operator would (`hoopcast-trainer promote VERSION`).
-    version = re.search(r'"model_version": "([^"]+)"', json.dumps(summary))
-    assert version, summary
-    if '"promoted' not in json.dumps(summary):
-        code, summary, logs = sandbox.run_stage(
-            "trainer", "promote", version.group(1), "--as-of", AS_OF
+def readme_commands() -> list[str]:
+    """The commands of README's ``docker run`` block, continuation lines joined, in order."""
+    text = README.read_text()
+    section = text.split("## One stage at a time: `docker run`", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, "README.md has no bash block in its docker run section"
+    commands, current = [], ""
+    for line in block.group(1).splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line[:-1] if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            commands.append(current)
+            current = ""
+    return commands
+
+
+def sandboxed(command: str, box: Sandbox, replay: str) -> str:
+    """``command`` with the README's network, volume and replay container names replaced."""
+    command = re.sub(r"(?<![\w/-])hoopcast-data(?=:|$|\s)", box.volume, command)
+    command = re.sub(r"(network create|--network) hoopcast(?=\s|$)", rf"\1 {box.network}", command)
+    command = re.sub(r"(?<![\w/:.-])espn-replay(?![\w.:-])", replay, command)
+    return command.replace(f"--name {replay}", f"--name {replay} --network-alias espn-replay")
+
+
+def test_readme_docker_run_lines_run_as_written() -> None:
+    """ingestion → features → trainer (train, promote) → predictor: every README line exits 0."""
+    problem = engine_problem()
+    if problem:
+        pytest.skip(problem)
+    commands = readme_commands()
+    images = [re.search(r"hoopcast/([a-z-]+)", c) for c in commands if c.startswith("docker run")]
+    assert [m.group(1) for m in images if m] == [
+        "espn-replay", "ingestion", "features", "trainer", "trainer", "predictor",
+    ]  # fmt: skip
+    suffix = uuid.uuid4().hex[:8]
+    box = Sandbox(network=f"hoopcast-test-{suffix}", volume=f"hoopcast-test-data-{suffix}")
+    replay = f"hoopcast-test-replay-{suffix}"
+    summaries: list[dict[str, object]] = []
+    try:
+        for command in commands:
+            line = sandboxed(command, box, replay)
+            assert "hoopcast-data" not in line and " hoopcast " not in f"{line} ", line
+            proc = subprocess.run(
+                ["bash", "-c", line], cwd=ROOT, capture_output=True, text=True, timeout=1200
+            )
+            assert proc.returncode == 0, f"{command}\nexit {proc.returncode}\n{proc.stderr[-3000:]}"
+            last = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+            if "--rm" in line and last:
+                summaries.append(json.loads(last[-1]))
+        assert [s["stage"] for s in summaries] == [
+            "ingestion", "features", "trainer", "trainer", "predictor",
+        ], summaries  # fmt: skip
+        assert all(s["status"] == "success" for s in summaries), summaries
+        # The warehouse on the volume holds the week's predictions (read with the image's duckdb).
+        query = (
+            "import duckdb; c = duckdb.connect('/data/hoopcast.duckdb', read_only=True); "
+            "print(c.execute('select count(*) from predictions.predictions').fetchone()[0])"
         )
-        assert code == 0, logs
-
-    code, summary, logs = sandbox.run_stage("predictor", "predict", "--days", "7", "--as-of", AS_OF)
-    assert code == 0, logs
-    assert summary["stage"] == "predictor", summary
-
-    # The warehouse on the volume now holds the predictions (read with the image's duckdb).
-    query = (
-        "import duckdb; c = duckdb.connect('/data/hoopcast.duckdb', read_only=True); "
-        "print(c.execute('select count(*) from predictions.predictions').fetchone()[0])"
-    )
-    out = docker(
-        "run", "--rm", "-v", f"{sandbox.volume}:/data", "--entrypoint", "python",
-        f"hoopcast/predictor:{TAG}", "-c", query,
-    ).stdout  # fmt: skip
-    assert int(out.strip()) > 0
+        out = docker(
+            "run", "--rm", "-v", f"{box.volume}:/data", "--entrypoint", "python",
+            f"hoopcast/predictor:{TAG}", "-c", query,
+        ).stdout  # fmt: skip
+        assert int(out.strip()) > 0
+    finally:
+        docker("rm", "-f", replay, check=False)
+        docker("volume", "rm", "-f", box.volume, check=False)
+        docker("network", "rm", box.network, check=False)

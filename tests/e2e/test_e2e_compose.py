@@ -36,10 +36,12 @@ OUTPUT = ROOT / "var" / "e2e"
 PROJECT = "hoopcast"
 TAG = os.environ.get("HOOPCAST_IMAGE_TAG", "latest")
 STAGES = ["ingestion", "features", "trainer", "predictor"]
-IMAGES = [*STAGES, "espn-replay", "airflow", "postgres"]
+IMAGES = [*STAGES, "espn-replay", "airflow", "postgres", "docker-proxy"]
 PORT = int(os.environ.get("HOOPCAST_E2E_PORT", "8080"))
 TIMEOUT_S = float(os.environ.get("HOOPCAST_E2E_TIMEOUT_S", "1800"))
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # W3C WebDriver element reference key
+WEBHOOK = f"http://127.0.0.1:9/services/e2e-webhook-secret-{os.getpid()}"
+SECRET_FILES = ["postgres_password", "jwt_secret", "api_secret_key", "fernet_key", "admin_password"]
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -85,7 +87,8 @@ class Deployment:
     def __init__(self, compose: list[str]) -> None:
         self.base = [*compose, "-f", str(COMPOSE_FILE), "-p", PROJECT, "--profile", "replay"]
         self.env = dict(os.environ)
-        self.env.setdefault("DOCKER_GID", str(os.stat("/var/run/docker.sock").st_gid))
+        # a secret that must never reach a log line (test_no_secret_in_any_log)
+        self.env["HOOPCAST_ALERT_WEBHOOK_URL"] = WEBHOOK
         self.env["HOOPCAST_AIRFLOW_PORT"] = str(PORT)
         self.env["HOOPCAST_IMAGE_TAG"] = TAG
         self.up_started = 0.0  # monotonic time of `compose up`
@@ -101,6 +104,14 @@ class Deployment:
             cwd=ROOT,
             check=False,
         )
+
+    def down(self) -> None:
+        """``down -v``, first removing stage containers a stopped run left on the data volume."""
+        self.compose("down", "--remove-orphans", timeout=600)
+        left = run("docker", "ps", "-aq", "--filter", "volume=hoopcast-data").stdout.split()
+        if left:
+            run("docker", "rm", "-f", *left, check=False)
+        self.compose("down", "-v", "--remove-orphans", timeout=600)
 
     def container(self, service: str) -> str:
         """Container id of a service (empty string when it has none)."""
@@ -124,7 +135,7 @@ def deployment() -> Iterator[Deployment]:
     compose = compose_cmd()
     assert compose is not None
     dep = Deployment(compose)
-    dep.compose("down", "-v", "--remove-orphans", timeout=300)
+    dep.down()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.monotonic()
@@ -135,7 +146,7 @@ def deployment() -> Iterator[Deployment]:
     finally:
         logs = dep.compose("logs", "--no-color", "--tail", "400", timeout=300)
         (OUTPUT / "compose.log").write_text(logs.stdout + logs.stderr)
-        dep.compose("down", "-v", "--remove-orphans", timeout=600)
+        dep.down()
 
 
 def watch_stage_limits(seen: dict[str, dict[str, Any]]) -> None:
@@ -186,8 +197,10 @@ def test_compose_up_runs_the_pipeline(deployment: Deployment) -> None:
 
     # Predictions in the warehouse on the data volume (read with the predictor image's duckdb).
     # daily = the week after the logical date; backtest = prediction.backtest_model's 28 days.
+    # (hoopcast_common.db.connect waits for the lock of a scheduled run's stage task)
     query = (
-        "import duckdb, json; c = duckdb.connect('/data/hoopcast.duckdb', read_only=True); "
+        "import json; from hoopcast_common.db import connect; "
+        "c = connect('/data/hoopcast.duckdb', read_only=True); "
         "print(json.dumps(dict(c.execute('select run_kind, count(*) from "
         "predictions.predictions group by run_kind').fetchall())))"
     )
@@ -330,3 +343,53 @@ def test_airflow_ui_shows_the_successful_run(deployment: Deployment) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_scheduled_dags_are_unpaused_and_run(deployment: Deployment) -> None:
+    """After the start-up run the four scheduled DAGs are unpaused and get scheduled runs."""
+    from hoopcast_airflow.catalog import STAGE_DAGS
+
+    base = f"http://127.0.0.1:{PORT}"
+    token = httpx.post(
+        f"{base}/auth/token",
+        json={"username": "admin", "password": deployment.secret("admin_password")},
+        timeout=30,
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for spec in STAGE_DAGS:
+        dag = httpx.get(f"{base}/api/v2/dags/{spec.dag_id}", headers=headers, timeout=30).json()
+        assert dag["is_paused"] is False, spec.dag_id
+    deadline, kinds = time.monotonic() + 180, set()
+    while time.monotonic() < deadline and "scheduled" not in kinds:
+        runs = httpx.get(
+            f"{base}/api/v2/dags/data_collection/dagRuns", headers=headers, timeout=30
+        ).json()["dag_runs"]
+        kinds = {run["run_type"] for run in runs}
+        time.sleep(5)
+    assert "scheduled" in kinds, kinds
+
+
+def test_no_secret_in_any_log(deployment: Deployment) -> None:
+    """No generated secret nor the webhook URL appears in any service's or task's log."""
+    secrets = {name: deployment.secret(name) for name in SECRET_FILES}
+    assert all(len(v) >= 16 for v in secrets.values()), "a secret file is missing or short"
+    secrets["alert webhook"] = WEBHOOK
+    secrets["alert webhook path"] = WEBHOOK.split("127.0.0.1:9", 1)[1]
+    logs = deployment.compose("logs", "--no-color", "--timestamps", timeout=300)
+    services = logs.stdout + logs.stderr
+    tasks = run(
+        "docker", "run", "--rm", "-v", "hoopcast-airflow-logs:/logs:ro", "--entrypoint", "sh",
+        f"hoopcast/airflow:{TAG}", "-c", "find /logs -type f -exec cat {} +",
+    ).stdout  # fmt: skip
+    (OUTPUT / "all-services.log").write_text(services)
+    (OUTPUT / "all-task-logs.log").write_text(tasks)
+    counts = (len(services.splitlines()), len(tasks.splitlines()))
+    print(f"\nscanned {counts[0]} service and {counts[1]} task log lines")
+    assert len(tasks.splitlines()) > 100, "no task logs found in hoopcast-airflow-logs"
+    assert "collect_games" in tasks or "collect_games" in services
+    leaks = {
+        name: [line for line in (services + tasks).splitlines() if value in line][:3]
+        for name, value in secrets.items()
+        if value in services or value in tasks
+    }
+    assert not leaks, leaks

@@ -5,7 +5,9 @@ log record (logger ``hoopcast.alerts``, message = JSON with DAG, task, run, try 
 exception and log URL) and, when ``HOOPCAST_ALERT_WEBHOOK_URL`` is configured
 (``env/<profile>/airflow.env`` or the environment), POSTs a Slack-compatible message
 (``{"text": ..., "blocks": [...]}``; Slack incoming-webhook format) to it. Delivery failures
-are logged, never raised: an alert must not mask the task's own error.
+are logged, never raised: an alert must not mask the task's own error. The webhook URL is a
+secret (Slack's token is its path): log lines and the record name only its scheme and host
+(:func:`redact_webhook`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,77 @@ from hoopcast_airflow.config import airflow_settings
 log = logging.getLogger("hoopcast.alerts")
 
 WEBHOOK_SETTING = "HOOPCAST_ALERT_WEBHOOK_URL"
+
+
+def webhook_label(url: str) -> str:
+    """What logs may say of a webhook URL: ``scheme://host/<redacted>`` (no path, query or
+    credentials, where the secret sits)."""
+    try:
+        parsed = httpx.URL(url)
+        return f"{parsed.scheme}://{parsed.host}/<redacted>"
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "<redacted webhook URL>"
+
+
+def redact_webhook(text: str, url: str) -> str:
+    """``text`` with every form of the secret ``url`` replaced by :func:`webhook_label`.
+
+    Replaces the URL as configured, as httpx normalises it (error messages quote that form)
+    and its path + query alone; returns ``text`` unchanged when ``url`` is empty.
+    """
+    if not url:
+        return text
+    forms = {url, url.rstrip("/")}
+    try:
+        parsed = httpx.URL(url)
+        forms.add(str(parsed))
+        tail = parsed.raw_path.decode("ascii", "replace")
+        if len(tail) > 1:
+            forms.add(tail)
+        if parsed.userinfo:
+            forms.add(parsed.userinfo.decode("ascii", "replace"))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        pass
+    label = webhook_label(url)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, label)
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a log record's message with :func:`redact_webhook` (httpx logs every URL)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_webhook(message, self.url)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def post_webhook(url: str, payload: Mapping[str, Any]) -> int:
+    """POST ``payload`` as JSON to the webhook ``url``; returns the HTTP status code.
+
+    httpx's own request log lines (loggers ``httpx``, ``httpcore``) are redacted meanwhile.
+
+    Raises:
+        httpx.HTTPError: the webhook is unreachable or answered an error status.
+    """
+    redactor = _RedactingFilter(url)
+    loggers = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+    for logger in loggers:
+        logger.addFilter(redactor)
+    try:
+        response = httpx.post(url, json=dict(payload), timeout=10.0)
+        response.raise_for_status()
+        return response.status_code
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redactor)
 
 
 def failure_record(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,12 +147,11 @@ def alert_on_failure(context: Mapping[str, Any]) -> dict[str, Any]:
         url = None
     if url:
         try:
-            response = httpx.post(url, json=slack_payload(record), timeout=10.0)
-            response.raise_for_status()
-            record["webhook_status"] = response.status_code
+            record["webhook_status"] = post_webhook(url, slack_payload(record))
         except httpx.HTTPError as exc:
-            log.warning("alert webhook %s failed: %s", url, exc)
-            record["webhook_error"] = str(exc)
+            error = redact_webhook(f"{type(exc).__name__}: {exc}", url)
+            log.warning("alert webhook %s failed: %s", webhook_label(url), error)
+            record["webhook_error"] = error
     return record
 
 

@@ -11,13 +11,21 @@ environment). Settings read here:
 * ``HOOPCAST_IMAGE_TAG`` (default ``latest``), ``HOOPCAST_DOCKER_NETWORK``,
   ``HOOPCAST_DATA_VOLUME`` (default ``hoopcast-data``), ``HOOPCAST_CPUS_<SERVICE>``,
   ``HOOPCAST_MEMORY_<SERVICE>`` (override the catalog's container limits).
-* ``HOOPCAST_ALERT_WEBHOOK_URL`` — optional Slack-compatible webhook for failure alerts.
+* ``HOOPCAST_ALERT_WEBHOOK_URL`` — optional Slack-compatible webhook for failure alerts (a
+  secret: never logged, never passed to stage processes).
+* ``HOOPCAST_DOCKER_URL`` — the Docker API the stage operator talks to (default ``DOCKER_HOST``,
+  else the local socket; compose: the ``docker-proxy`` service, which allows only the calls of
+  a stage container's life).
+
+Local mode hands a stage process only the environment it needs: :func:`stage_process_env`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +41,26 @@ CONTAINER_DATA_DIR = "/data"
 CONTAINER_DB = "/data/hoopcast.duckdb"
 CONTAINER_MODEL_DIR = "/data/models"
 DEFAULT_DATA_VOLUME = "hoopcast-data"
+DEFAULT_DOCKER_URL = "unix://var/run/docker.sock"
+
+#: Setting names that look secret: passed to containers through ``private_environment`` (never
+#: rendered nor logged) and never handed to local-mode stage processes.
+SECRET_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|CREDENTIAL|WEBHOOK|FERNET)", re.I)
+
+#: Prefixes of the settings a stage reads (``env/<profile>/*.env``; DESIGN.md "Settings").
+STAGE_ENV_PREFIXES = ("HOOPCAST_", "ESPN_", "TRAINER_", "PREDICTOR_", "FEATURES_", "REPLAY_")
+
+#: Process settings a stage process needs besides its own: executables, home, locale, time
+#: zone, temp folder, CA bundle and proxies (live ESPN), BLAS/OpenMP threading.
+STAGE_ENV_NAMES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ",
+        "TMPDIR", "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+        "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED",
+    }
+)  # fmt: skip
 
 
 def airflow_settings(profile: str | None = None) -> Settings:
@@ -96,6 +124,30 @@ def resources_for(service: str, settings: Settings) -> Resources:
 def image_for(service: str, settings: Settings) -> str:
     """Image of a stage: ``hoopcast/<service>:<HOOPCAST_IMAGE_TAG or latest>``."""
     return f"hoopcast/{service}:{settings.get('HOOPCAST_IMAGE_TAG') or 'latest'}"
+
+
+def stage_process_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a local-mode stage process, from the Airflow process's ``environ``.
+
+    An allow-list: names in :data:`STAGE_ENV_NAMES` and names starting with one of
+    :data:`STAGE_ENV_PREFIXES`, less every name matching :data:`SECRET_NAME` (the alert
+    webhook). Airflow's own settings (``AIRFLOW__*``: Fernet key, JWT secret, metadata
+    database URL) and anything else in Airflow's environment are left out.
+    """
+    return {
+        key: value
+        for key, value in environ.items()
+        if (key in STAGE_ENV_NAMES or key.startswith(STAGE_ENV_PREFIXES))
+        and not SECRET_NAME.search(key)
+    }
+
+
+def docker_url(settings: Settings) -> str:
+    """The Docker API of the stage operator: ``HOOPCAST_DOCKER_URL``, ``DOCKER_HOST`` or the
+    local socket (``unix://var/run/docker.sock``)."""
+    return (
+        settings.get("HOOPCAST_DOCKER_URL") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_URL
+    )
 
 
 def console_script(name: str) -> Path:

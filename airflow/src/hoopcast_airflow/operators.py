@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,16 +50,16 @@ from hoopcast_airflow.config import (
     CONTAINER_DB,
     CONTAINER_MODEL_DIR,
     DEFAULT_DATA_VOLUME,
+    SECRET_NAME,
     airflow_settings,
     console_script,
+    docker_url,
     image_for,
     resolve_profile,
     resources_for,
     runner_mode,
+    stage_process_env,
 )
-
-#: Setting names passed through ``private_environment`` (never rendered nor logged).
-SECRET_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|CREDENTIAL|WEBHOOK)", re.I)
 
 #: Process-environment settings forwarded into stage containers when set for Airflow.
 FORWARDED_ENV = ("ESPN_BASE_URL",)
@@ -295,6 +294,7 @@ class HoopcastStageOperator(DockerOperator):
         kwargs.setdefault("trigger_rule", stage.trigger_rule)
         super().__init__(
             image=image_for(stage.service, settings),
+            docker_url=docker_url(settings),
             command=list(stage.command),
             cpus=limits.cpus,
             mem_limit=limits.memory,
@@ -376,7 +376,7 @@ class HoopcastStageOperator(DockerOperator):
 
     def _execute_local(self, args: list[str], what: str) -> dict[str, Any]:
         script = console_script(CONSOLE_SCRIPTS[self.stage.service])
-        env = dict(os.environ)
+        env = stage_process_env(os.environ)  # never Airflow's keys, DB URL or the webhook
         env["HOOPCAST_ENV"] = self.profile or resolve_profile(None)
         self.log.info("running %s %s (local mode)", script, " ".join(args))
         lines: list[str] = []
