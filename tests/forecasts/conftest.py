@@ -1,0 +1,94 @@
+"""Fixtures of the forecasts tests: a warehouse made by the real pipeline on the replay data.
+
+``forecast_warehouse`` (session) runs, as subprocesses and through the trainer's API, what the
+daily pipeline runs on two game days of the replay (the ingested warehouse of
+tests/support has finished games up to 2025-01-20 and the schedule to 2025-01-31):
+
+1. game day 2025-01-20: ``hoopcast-features build``, a production model trained and promoted
+   (small LightGBM), ``hoopcast-predictor predict --days 7``;
+2. the replay clock moves to 2025-01-24: ``hoopcast-ingestion collect`` of 2025-01-21 ..
+   2025-01-31 (the games of 01-21 .. 01-24 become final), features again,
+   ``predict --days 7`` for game day 2025-01-24, then the scorecard;
+3. the read-only snapshot is published (the page and ``show`` read only the snapshot).
+
+So Upcoming (game day 2025-01-24) and Recent results / Track record (the finals of 01-21 ..
+01-24 forecast on 01-20) all come from real runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "trainer"))
+
+from ml_testing import build_features, copy_db, run_cli, stage_env, train_version  # noqa: E402
+
+FIRST_DAY = "2025-01-20"
+GAME_DAY = "2025-01-24"
+"""The game day the forecasts tests look at (the second prediction run)."""
+
+
+def _predict(db: Path, as_of: str) -> None:
+    result = run_cli(
+        "hoopcast-predictor", ["predict", "--as-of", as_of, "--days", "7"], stage_env(db)
+    )
+    assert result.code == 0, result.stderr[-3000:]
+
+
+def _collect(db: Path, base_url: str) -> None:
+    env = stage_env(db, ESPN_BASE_URL=base_url, HOOPCAST_ENV="replay")
+    result = run_cli(
+        "hoopcast-ingestion",
+        ["collect", "--from", "2025-01-21", "--to", "2025-01-31", "--as-of", GAME_DAY],
+        env,
+    )
+    assert result.code == 0, result.stderr[-3000:]
+
+
+def _scorecard(db: Path) -> None:
+    """The scorecard through the predictor's own command when it exists, else the stopgap."""
+    exe = Path(sys.executable).with_name("hoopcast-predictor")
+    proc = subprocess.run(
+        [str(exe), "scorecard", "--as-of", GAME_DAY],
+        env=stage_env(db),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode == 0:
+        return
+    from stopgap import build_scorecard
+
+    build_scorecard(db)
+
+
+@pytest.fixture(scope="session")
+def forecast_warehouse(
+    ingested_warehouse_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Path of the warehouse described in the module docstring (read-only use), with its
+    snapshot published next to it."""
+    from hoopcast_common.db import connect
+    from hoopcast_common.snapshot import publish_snapshot
+    from hoopcast_espn_replay.server import running_server
+
+    db = copy_db(ingested_warehouse_template, tmp_path_factory.mktemp("forecasts"))
+    build_features(db, FIRST_DAY)
+    train_version(db, rounds=20, stage="production", as_of=FIRST_DAY)
+    _predict(db, FIRST_DAY)
+    with running_server(dt.date.fromisoformat(GAME_DAY)) as url:
+        _collect(db, url)
+    build_features(db, GAME_DAY)
+    _predict(db, GAME_DAY)
+    _scorecard(db)
+    conn = connect(db)
+    try:
+        publish_snapshot(conn, db)
+    finally:
+        conn.close()
+    return db
