@@ -26,7 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "trainer"))
 
-from ml_testing import build_features, copy_db, run_cli, stage_env, train_version  # noqa: E402
+from ml_testing import build_features, copy_db, run_cli, stage_env, train_version
 
 FIRST_DAY = "2025-01-20"
 GAME_DAY = "2025-01-24"
