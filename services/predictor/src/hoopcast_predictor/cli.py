@@ -11,10 +11,12 @@ line = JSON).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import typer
 from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
@@ -25,7 +27,9 @@ from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
 from hoopcast_ml.registry import model_dir
 
-from hoopcast_predictor import evaluation, predict, report
+from hoopcast_predictor import evaluation, exports, predict, report, show
+
+log = logging.getLogger(__name__)
 
 STAGE = "predictor"
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -116,6 +120,7 @@ def predict_(
             else:
                 predict.store_predictions(conn, rows)
                 ctx.count("predictions_stored", len(rows))
+                _export(ctx, conn, db, n_days)
         finally:
             conn.close()
         ctx.count("games", len(games))
@@ -137,12 +142,26 @@ def store(
         conn = connect(db)
         try:
             batch, n = predict.publish_batch(conn, batch_id)
+            _export(ctx, conn, db, _days(_settings, None))
         finally:
             conn.close()
         ctx.count("predictions_stored", n)
         ctx.extra["batch_id"] = batch
 
     _execute("store", as_of, body)
+
+
+def _export(ctx: RunContext, conn: duckdb.DuckDBPyConnection, db: Path, days: int) -> None:
+    """Write the run's forecast exports; a failure is reported, the stored predictions stay."""
+    assert ctx.as_of is not None
+    try:
+        ctx.extra["exports"] = exports.write_exports(conn, db, ctx.as_of, days)
+    except (duckdb.Error, OSError) as exc:
+        log.warning("forecast exports of %s not written: %s", ctx.as_of, exc)
+        ctx.extra["exports_error"] = str(exc)
+
+
+app.command("show")(show.show)
 
 
 def _evaluate(ctx: RunContext, db: Path) -> None:
