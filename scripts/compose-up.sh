@@ -44,4 +44,8 @@ Predictions:  table predictions.predictions in that file: ${predictions}
 Report:       ${report:-none yet (written by prediction.report_preds once predictions have final results)}
 Stop:         make down   (removes containers and volumes)
 MSG
+cat >&2 <<MSG
+Forecasts:    http://localhost:${port}/plugin/forecasts   (a page of the Airflow UI; log in as above)
+In a terminal: docker run --rm -v hoopcast-data:/data:ro hoopcast/predictor:${tag} show [--team NAME]
+MSG
 exit "$code"
