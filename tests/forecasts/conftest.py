@@ -18,9 +18,13 @@ So Upcoming (game day 2025-01-24) and Recent results / Track record (the finals 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +96,70 @@ def forecast_warehouse(
     finally:
         conn.close()
     return db
+
+
+# --------------------------------------------------------------------------- Airflow API app
+
+ADMIN_PASSWORD = "forecasts-test-password"
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Airflow configuration for the in-process API app: SimpleAuthManager with one admin
+    (password :data:`ADMIN_PASSWORD`) and a migrated SQLite metadata database (the token
+    checks read it). Settings go through ``AIRFLOW__*`` variables, read by Airflow at use."""
+    home = Path(os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("af-home"))))
+    secrets = tmp_path_factory.mktemp("af-auth")
+    passwords = secrets / "passwords.json"
+    passwords.write_text(json.dumps({"admin": ADMIN_PASSWORD}))
+    os.environ.update(
+        {
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__AUTH_MANAGER": (
+                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets_token(),
+        }
+    )
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=600)
+    return home
+
+
+def secrets_token() -> str:
+    """A random 64-byte JWT signing secret (hex)."""
+    import secrets
+
+    return secrets.token_hex(64)
+
+
+@pytest.fixture(scope="session")
+def airflow_api(airflow_home: Path) -> Iterator[Any]:
+    """A TestClient on the real Airflow API app (``create_app("core")``: plugins, auth manager,
+    UI routes); tests point ``HOOPCAST_DB`` at a warehouse with :func:`client`."""
+    from airflow.api_fastapi.app import create_app, purge_cached_app
+    from fastapi.testclient import TestClient
+
+    purge_cached_app()
+    with TestClient(create_app("core")) as client:
+        yield client
+    purge_cached_app()
+
+
+@pytest.fixture(scope="session")
+def token(airflow_api: Any) -> str:
+    """A JWT of the admin from the real login endpoint (``POST /auth/token``)."""
+    response = airflow_api.post(
+        "/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture
+def client(airflow_api: Any, forecast_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The Airflow API TestClient with the Forecasts page reading ``forecast_warehouse``."""
+    monkeypatch.setenv("HOOPCAST_DB", str(forecast_warehouse))
+    return airflow_api
