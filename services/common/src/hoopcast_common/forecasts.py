@@ -148,13 +148,28 @@ UPCOMING_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(UpcomingForecas
 """Column order of Upcoming in every format (page JSON, ``show --format csv``, exports)."""
 
 
-def _line_cte(now_param: bool) -> str:
-    cutoff = "AND fetched_at <= ?" if now_param else ""
+def _line_sql() -> str:
+    """The latest line with a spread fetched at or before ``?`` (a moment) per event; ties:
+    pickcenter before scoreboard odds, then provider id (the scorecard's order, which takes
+    the last line before tip-off)."""
     return (
-        "SELECT event_id, provider_name, home_spread FROM core.betting_lines"
-        f" WHERE home_spread IS NOT NULL {cutoff}"
+        "SELECT event_id, coalesce(provider_name, provider_id) AS provider_name, home_spread"
+        " FROM core.betting_lines WHERE home_spread IS NOT NULL AND fetched_at <= ?"
         " QUALIFY row_number() OVER (PARTITION BY event_id"
         " ORDER BY fetched_at DESC, (source = 'pickcenter') DESC, provider_id) = 1"
+    )
+
+
+def _espn_sql() -> str:
+    """ESPN's latest predictor fetched at or before ``?`` per event, as the probability of
+    ``core.games``' home team (flipped when ESPN's home team is the other one)."""
+    return (
+        "SELECT e.event_id, CASE WHEN e.home_team_id IS NULL"
+        " OR e.home_team_id = eg.home_team_id THEN e.home_win_prob"
+        " ELSE 1 - e.home_win_prob END AS home_win_prob"
+        " FROM core.espn_predictions e JOIN core.games eg ON eg.event_id = e.event_id"
+        " WHERE e.fetched_at <= ?"
+        " QUALIFY row_number() OVER (PARTITION BY e.event_id ORDER BY e.fetched_at DESC) = 1"
     )
 
 
@@ -171,8 +186,8 @@ def upcoming(
     ``now`` (:func:`hoopcast_common.games.upcoming_sql`), once per model that forecast it, with
     that model's latest daily forecast made on or before game day ``as_of``.
 
-    The line is the latest fetched spread (``core.betting_lines``, pickcenter preferred on a
-    tie) and ESPN's predictor the latest fetched home win probability
+    The line is the latest fetched spread (``core.betting_lines``; ties: pickcenter, then
+    provider id) and ESPN's predictor the latest fetched home win probability
     (``core.espn_predictions``), both fetched at or before ``now``; None where unknown.
 
     Args:
@@ -194,16 +209,12 @@ def upcoming(
     line_join = "LEFT JOIN (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS provider_name,"
     line_join += " NULL::DOUBLE AS home_spread) l ON false"
     if has_lines:
-        line_join = f"LEFT JOIN ({_line_cte(True)}) l ON l.event_id = g.event_id"
+        line_join = f"LEFT JOIN ({_line_sql()}) l ON l.event_id = g.event_id"
         params.append(now)
     espn_join = "LEFT JOIN (SELECT NULL::VARCHAR AS event_id, NULL::DOUBLE AS home_win_prob) e"
     espn_join += " ON false"
     if has_espn:
-        espn_join = (
-            "LEFT JOIN (SELECT event_id, home_win_prob FROM core.espn_predictions"
-            " WHERE fetched_at <= ? QUALIFY row_number() OVER"
-            " (PARTITION BY event_id ORDER BY fetched_at DESC) = 1) e ON e.event_id = g.event_id"
-        )
+        espn_join = f"LEFT JOIN ({_espn_sql()}) e ON e.event_id = g.event_id"
         params.append(now)
     params += [first, last, now]
     filters = ""
