@@ -117,6 +117,7 @@ def line_chart(
                 f'<text x="{x_of(i):.1f}" y="{_TOP + plot_h + 14}" font-size="10"'
                 f' text-anchor="middle">{escape(period)}</text>'
             )
+    drawn: list[str] = []
     for name, points in series.items():
         colour = COLOURS.get(name, "#57606a")
         coords = [
@@ -124,6 +125,8 @@ def line_chart(
             for p in points
             if p.get(metric) is not None
         ]
+        if coords:
+            drawn.append(name)
         if len(coords) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             parts.append(
@@ -131,7 +134,7 @@ def line_chart(
             )
         for x, y in coords:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>')
-    parts += _legend(list(series), _H - 8)
+    parts += _legend(drawn, _H - 8)  # only forecasters with a value of this metric
     parts.append("</svg>")
     return Markup("".join(parts))
 
