@@ -1,8 +1,9 @@
 """Server time of the Forecasts page with a full season of forecasts.
 
 Takes a warehouse made by ``make pipeline`` (default ``var/hoopcast.duckdb``), copies it to a
-temporary folder and gives it a season of daily forecasts at production volume: every game of
-the latest season is forecast on each game day from 7 days before it up to its own (or up to
+temporary folder and gives it daily forecasts at production volume: every game of the latest
+``--seasons`` seasons (default 2: the whole previous season and the current one to date) is
+forecast on each game day from 7 days before it up to its own (or up to
 the warehouse's last game day, for games not played yet), at 09:00 US Eastern, by a production
 and a challenger model (probabilities from the game's Elo with noise, so the metrics are those
 of a plausible forecaster). Then it runs the real ``hoopcast-predictor scorecard``, publishes the
@@ -43,7 +44,7 @@ PATHS = [
 BUDGET_MS = 300.0
 
 
-def season_of_forecasts(db: Path) -> dict[str, object]:
+def season_of_forecasts(db: Path, seasons: int) -> dict[str, object]:
     """Add the synthetic season of daily forecasts (see the module docstring) to ``db``."""
     from hoopcast_common.db import connect
 
@@ -68,14 +69,15 @@ def season_of_forecasts(db: Path) -> dict[str, object]:
             CROSS JOIN (VALUES ('v1', 'production', 0.05), ('v2', 'challenger', 0.08))
                  m(version, role, noise)
             CROSS JOIN LATERAL (
-                SELECT least(greatest(e.elo_home_prob + m.noise * (hash(g.event_id || m.version)
-                       % 2001 - 1000) / 1000.0, 0.01), 0.99) AS prob) p
+                SELECT least(greatest(e.elo_home_prob + m.noise
+                       * ((hash(g.event_id || m.version) % 2001)::INTEGER - 1000) / 1000.0,
+                       0.01), 0.99) AS prob) p
             CROSS JOIN LATERAL (
                 SELECT unnest(generate_series(g.game_date - 7, least(g.game_date, ?::DATE),
                        INTERVAL 1 DAY))::DATE AS as_of) d
-            WHERE g.season = ? AND g.start_time_utc IS NOT NULL
+            WHERE g.season > ? - ? AND g.start_time_utc IS NOT NULL
             """,
-            [clock, season],
+            [clock, season, seasons],
         )
         rows = conn.execute(
             "SELECT count(*), count(DISTINCT event_id) FROM predictions.predictions"
@@ -84,7 +86,12 @@ def season_of_forecasts(db: Path) -> dict[str, object]:
     finally:
         conn.close()
     assert rows is not None
-    return {"season": season, "game_day": str(clock), "forecasts": rows[0], "games": rows[1]}
+    return {
+        "seasons": f"{season - seasons + 1}..{season}",
+        "game_day": str(clock),
+        "forecasts": rows[0],
+        "games": rows[1],
+    }
 
 
 def main() -> None:
@@ -92,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=ROOT / "var" / "hoopcast.duckdb")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--seasons", type=int, default=2)
     args = parser.parse_args()
     if not args.db.exists():
         sys.exit(f"{args.db}: no warehouse; run `make pipeline` first")
@@ -100,7 +108,7 @@ def main() -> None:
         db = work / "hoopcast.duckdb"
         shutil.copyfile(args.db, db)
         t0 = time.perf_counter()
-        made = season_of_forecasts(db)
+        made = season_of_forecasts(db, args.seasons)
         env = {**os.environ, "HOOPCAST_DB": str(db), "HOOPCAST_ENV": "local"}
         env.pop("HOOPCAST_AS_OF", None)
         predictor = Path(sys.executable).with_name("hoopcast-predictor")
