@@ -25,6 +25,10 @@ def test_bad_now_exits_2_with_clear_message() -> None:
     proc = _run("--now", "2025-02-30", "--port", "0")
     assert proc.returncode == 2
     assert "--now='2025-02-30' is not a date" in proc.stderr
+    proc = _run("--now", "2026-02-07T25:00-05:00", "--port", "0")
+    assert proc.returncode == 2
+    assert "--now='2026-02-07T25:00-05:00' is not a date" in proc.stderr
+    assert "ISO-8601 moment" in proc.stderr
 
 
 def test_bad_fault_rate_and_missing_results_exit_2(tmp_path: Path) -> None:

@@ -1,18 +1,23 @@
 """Contract: reconstructed responses have the real recordings' JSON paths and types.
 
 Generic walk: every JSON path (lists as ``[*]``) under the subtrees the ingestion reads
-(services/ingestion/src/hoopcast_ingestion/parse.py) is collected with its JSON types, first
-from the real recording, then from reconstructed responses of the same endpoint; each
-recorded path must exist in the reconstruction with the same type(s). The few recorded paths
-the replay cannot fill (no data for them in the results file) are listed in ``OMITTED`` with
-the reason, and the ingestion reads each of them as optional.
+(services/ingestion/src/hoopcast_ingestion/parse.py: events, status, competitors, box scores,
+pickcenter) is collected with its JSON types, first from the real recording, then from
+reconstructed responses of the same endpoint; each recorded path must exist in the
+reconstruction with the same type(s). The few recorded paths the replay cannot fill (no data
+for them in the results file) are listed in ``OMITTED`` with the reason, and the ingestion
+reads each of them as optional. Scoreboard ``odds`` has no recording: it is checked against
+ESPN's documented shape. Statuses are checked for each state under a moment clock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
+from hoopcast_common.games import EASTERN
+from hoopcast_espn_replay.server import running_server
 from replay_helpers import API, recording
 
 TYPE = {
@@ -229,3 +234,109 @@ def test_ingestion_parser_accepts_reconstructed_responses(replay_server: str) ->
     teams = httpx.get(f"{replay_server}{API}/teams", params={"limit": "500"})
     parsed = parse.parse_teams(teams.text, str(teams.url))
     assert parsed.errors == [] and len(parsed.rows["teams"]) == 367
+
+
+def test_pickcenter_paths_and_types(replay_server: str) -> None:
+    # the recorded consensus entry (summary 330452197) against reconstructed entries
+    recorded = recording("summary/summary_330452197.json")
+    consensus = [p for p in recorded["pickcenter"] if p["provider"]["name"] == "consensus"]
+    rec = typed_paths({"pickcenter": consensus})
+    omitted = {
+        "$.pickcenter[*].awayTeamOdds.winPercentage": "win percentages: not in the results file",
+        "$.pickcenter[*].homeTeamOdds.winPercentage": "win percentages: not in the results file",
+    }
+    events = httpx.get(
+        f"{replay_server}{API}/scoreboard", params={"dates": "20250111", "groups": "50"}
+    ).json()["events"]
+    rebuilt: dict[str, set[str]] = {}
+    entries = 0
+    for event in events[:10]:
+        doc = httpx.get(f"{replay_server}{API}/summary", params={"event": event["id"]}).json()
+        entries += len(doc["pickcenter"])
+        for p, t in typed_paths({"pickcenter": doc["pickcenter"]}).items():
+            rebuilt.setdefault(p, set()).update(t)
+    assert entries >= 8
+    _assert_covers(_selected(rec, ("$.pickcenter",), omitted), rebuilt)
+    # the summary's top-level keys keep ESPN's order around pickcenter
+    keys = list(doc)
+    assert keys.index("leaders") < keys.index("pickcenter") < keys.index("header")
+
+
+def test_scoreboard_odds_documented_shape(replay_server: str) -> None:
+    # No recorded scoreboard carries odds; ESPN's documented competitions[].odds[] entry:
+    # provider {id, name, priority}, details, spread, {away,home}TeamOdds {favorite,
+    # underdog, team {id, uid, abbreviation, name, displayName, logo}}.
+    doc = httpx.get(
+        f"{replay_server}{API}/scoreboard",
+        params={"dates": "20250111", "groups": "50", "limit": "500"},
+    ).json()
+    with_odds = [e for e in doc["events"] if "odds" in e["competitions"][0]]
+    assert len(with_odds) > 50
+    paths = typed_paths({**doc, "events": with_odds})
+    odds = f"{COMP}.odds[*]"
+    expected = {
+        "provider.id": "string",
+        "provider.name": "string",
+        "provider.priority": "number",
+        "details": "string",
+        "spread": "number",
+    }
+    for side in ("awayTeamOdds", "homeTeamOdds"):
+        expected |= {
+            f"{side}.favorite": "boolean",
+            f"{side}.underdog": "boolean",
+            f"{side}.team.id": "string",
+            f"{side}.team.uid": "string",
+            f"{side}.team.abbreviation": "string",
+            f"{side}.team.displayName": "string",
+            f"{side}.team.logo": "string",
+        }
+    for key, kind in expected.items():
+        assert paths.get(f"{odds}.{key}") == {kind}, key
+
+
+def test_status_paths_under_a_moment_clock() -> None:
+    # Saturday 2025-01-11 at 17:00 EST: games are final, in progress and scheduled at once;
+    # each state's status has the recorded status paths and types, and the ingestion's
+    # parser reads every event and the summaries of the games in progress.
+    import pytest
+
+    rec = typed_paths(recording("scoreboard/scoreboard_20241201_sdvpy_fixture.json"))
+    status_roots = (f"{EV}.status", f"{COMP}.status")
+    now = dt.datetime(2025, 1, 11, 17, 0, tzinfo=EASTERN)
+    with running_server(now) as base:
+        doc = httpx.get(
+            f"{base}{API}/scoreboard", params={"dates": "20250111", "groups": "50", "limit": "500"}
+        )
+        events = doc.json()["events"]
+        by_state: dict[str, list[dict[str, Any]]] = {}
+        for event in events:
+            by_state.setdefault(event["status"]["type"]["state"], []).append(event)
+        assert {k: len(v) > 3 for k, v in by_state.items()} == {
+            "pre": True,
+            "in": True,
+            "post": True,
+        }
+        for state, group in by_state.items():
+            rebuilt = typed_paths({"events": group})
+            _assert_covers(_selected(rec, status_roots, {}), rebuilt)
+            names = {e["status"]["type"]["name"] for e in group}
+            assert (
+                names
+                <= {
+                    "pre": {"STATUS_SCHEDULED"},
+                    "in": {"STATUS_IN_PROGRESS"},
+                    "post": {"STATUS_FINAL"},
+                }[state]
+            ), state
+        parse = pytest.importorskip("hoopcast_ingestion.parse")
+        result = parse.parse_scoreboard(doc.text, str(doc.url), dt.date(2025, 1, 11))
+        assert result.errors == []
+        live = [g for g in result.rows["games"] if g["status"] == "STATUS_IN_PROGRESS"]
+        assert len(live) == len(by_state["in"])
+        assert all(not g["completed"] and g["home_score"] is not None for g in live)
+        for game in live[:3]:
+            summary = httpx.get(f"{base}{API}/summary", params={"event": game["event_id"]})
+            assert (
+                parse.parse_summary(summary.text, str(summary.url), game["event_id"]).errors == []
+            )

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import httpx
-from hoopcast_espn_replay.data import DataPaths
+from hoopcast_espn_replay.inputs import DataPaths
 from replay_helpers import API, DATA, RESULTS, csv_games_on
 
 

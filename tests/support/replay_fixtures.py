@@ -4,7 +4,8 @@
   running in a background thread with ``--now 2025-01-20`` on the shipped data.
 * ``replay_server_factory`` (function): ``factory(now=..., faults=..., seed=..., **kw)`` →
   context manager yielding the base URL of a fresh server (same data, loaded once per
-  process), e.g. ``with replay_server_factory(now="2025-01-20", faults=0.2, seed=7) as url:``.
+  process), e.g. ``with replay_server_factory(now="2025-01-20", faults=0.2, seed=7) as url:``;
+  ``now`` is a date (the end of that day) or a moment (``"2025-01-20T19:30-05:00"``).
   Extra keywords go to :func:`hoopcast_espn_replay.server.running_server` (``paths``,
   ``fault_delay_s``).
 """
@@ -17,6 +18,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
+from hoopcast_espn_replay.clock import parse_clock
 from hoopcast_espn_replay.server import running_server
 
 REPLAY_NOW = dt.date(2025, 1, 20)
@@ -33,12 +35,13 @@ def replay_server() -> Iterator[str]:
 
 @pytest.fixture
 def replay_server_factory() -> ReplayFactory:
-    """Factory of replay servers: ``factory(now="YYYY-MM-DD" | date, faults=0.0, seed=0)``."""
+    """Factory of replay servers: ``factory(now="YYYY-MM-DD" | ISO-8601 moment | date |
+    aware datetime, faults=0.0, seed=0)``."""
 
     def factory(
         now: str | dt.date = REPLAY_NOW, faults: float = 0.0, seed: int = 0, **kwargs: Any
     ) -> AbstractContextManager[str]:
-        clock = dt.date.fromisoformat(now) if isinstance(now, str) else now
+        clock = parse_clock(now, "now") if isinstance(now, str) else now
         return running_server(clock, faults=faults, seed=seed, **kwargs)
 
     return factory

@@ -1,4 +1,4 @@
-"""The Starlette application serving ESPN's URL paths from :class:`~.data.ReplayData`.
+"""The Starlette application serving ESPN's URL paths from :class:`~.model.ReplayData`.
 
 Routes (prefix :data:`API`, i.e. ``/apis/site/v2/sports/basketball/mens-college-basketball``):
 
@@ -6,7 +6,9 @@ Routes (prefix :data:`API`, i.e. ``/apis/site/v2/sports/basketball/mens-college-
 * ``/summary?event=ID``
 * ``/teams?limit=N&page=P``, ``/teams/{id}``, ``/teams/{id}/roster``
 
-plus ``/__replay/health`` and ``/__replay/stats`` (request and fault counters; never faulted).
+plus ``/__replay/health``, ``/__replay/stats`` (request and fault counters) and
+``/__replay/clock`` (GET: ``{"now": ISO-8601}``; POST ``{"now": ...}`` moves the clock), never
+faulted.
 Unknown paths, teams, rosters and events get a 404 with an ESPN-like JSON body
 ``{"code": 404, "message": ...}``; malformed parameters a 400 of the same shape.
 """
@@ -22,14 +24,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from hoopcast_common.errors import BadInputError
+from hoopcast_common.games import EASTERN, end_of_game_day, game_day
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from hoopcast_espn_replay import espn
-from hoopcast_espn_replay.data import ReplayData, eastern_utc_offset
+from hoopcast_espn_replay.clock import final_at, parse_clock
 from hoopcast_espn_replay.faults import FaultInjector
+from hoopcast_espn_replay.model import ReplayData
+from hoopcast_espn_replay.recordings import recorded_start
 
 API = "/apis/site/v2/sports/basketball/mens-college-basketball"
 JSON = "application/json;charset=UTF-8"
@@ -46,18 +52,39 @@ class ApiError(Exception):
         self.message = message
 
 
+def clock_text(now: dt.datetime) -> str:
+    """The replay clock as ISO-8601 in US Eastern time, e.g. ``2026-02-07T09:00:00-05:00``."""
+    return now.astimezone(EASTERN).isoformat()
+
+
 @dataclass
 class ReplayState:
-    """What the app serves and counts: the data, the clock (``now``, a US Eastern date),
-    the fault injector, and counters of requests by endpoint and responses by status."""
+    """What the app serves and counts: the data, the clock (``now``, an aware UTC moment;
+    replaced whole by :meth:`set_clock`, so a request reads one value), the fault injector,
+    and counters of requests by endpoint and responses by status.
+
+    Nothing built from the clock is cached: the only cache holds the bytes of recordings,
+    whose content does not depend on it (whether a recording is served is decided per
+    request), so moving the clock takes effect with the next request."""
 
     data: ReplayData
-    now: dt.date
+    now: dt.datetime
     faults: FaultInjector
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _bytes_cache: dict[str, bytes] = field(default_factory=dict)
+
+    def set_clock(self, now: dt.datetime) -> None:
+        """Move the replay clock to the aware moment ``now`` (forwards or backwards).
+
+        Raises:
+            ValueError: ``now`` is naive.
+        """
+        if now.tzinfo is None:
+            raise ValueError(f"replay clock {now.isoformat()} has no time zone")
+        with self.lock:
+            self.now = now.astimezone(dt.UTC)
 
     def count(self, endpoint: str, status: int) -> None:
         """Count one answered request."""
@@ -72,7 +99,7 @@ class ReplayState:
             requests = dict(self.requests)
             statuses = {str(k): v for k, v in sorted(self.statuses.items())}
         return {
-            "now": self.now.isoformat(),
+            "now": clock_text(self.now),
             "requests": requests,
             "requests_total": sum(requests.values()),
             "responses_by_status": statuses,
@@ -82,6 +109,7 @@ class ReplayState:
             "games": len(self.data.games),
             "teams_d1": sum(t.is_d1 for t in self.data.teams.values()),
             "dropped_rows": self.data.dropped_rows,
+            "rejected_lines": self.data.rejected_lines,
             "load_seconds": self.data.load_seconds,
         }
 
@@ -136,40 +164,41 @@ def _parse_int(request: Request, name: str, default: int | None) -> int | None:
 
 def scoreboard(request: Request, state: ReplayState) -> bytes:
     """``/scoreboard``: the recording verbatim for its own exact URL (``?dates=20241201``
-    alone, when final under the clock), else the reconstructed list."""
+    alone, once its whole day is over under the clock), else the reconstructed list."""
+    now = state.now
     params = request.query_params
     raw_dates = params.get("dates")
-    days = _parse_days(raw_dates, state.now)
+    days = _parse_days(raw_dates, game_day(now))
     limit = _parse_int(request, "limit", None)
     group = params.get("groups")
     if (
         raw_dates
         and set(params.keys()) == {"dates"}
         and raw_dates in state.data.scoreboards
-        and days[0] <= state.now
+        and end_of_game_day(days[0]) <= now
     ):
         return state.recorded_bytes(f"scoreboard:{raw_dates}", state.data.scoreboards[raw_dates])
-    return _json(espn.scoreboard_document(state.data, days, state.now, group, limit))
-
-
-def _recorded_summary_local_date(body: dict[str, Any]) -> dt.date:
-    when = dt.datetime.strptime(body["header"]["competitions"][0]["date"], "%Y-%m-%dT%H:%MZ")
-    return (when + eastern_utc_offset(when - dt.timedelta(hours=5))).date()
+    return _json(espn.scoreboard_document(state.data, days, now, group, limit))
 
 
 def summary(request: Request, state: ReplayState) -> bytes:
-    """``/summary?event=ID``: recording verbatim when final under the clock, else
-    reconstructed; 404 for unknown events."""
+    """``/summary?event=ID``: recording verbatim when final under the clock (the game's
+    :func:`~.clock.final_at`, or the recording's own tip-off for a recording without a
+    results game), else reconstructed; 404 for unknown events."""
+    now = state.now
     event_id = request.query_params.get("event")
     if not event_id:
         raise ApiError(400, "missing required parameter event")
     recorded = state.data.summaries.get(event_id)
     game = state.data.games.get(event_id)
-    if recorded is not None and _recorded_summary_local_date(recorded) <= state.now:
-        return state.recorded_bytes(f"summary:{event_id}", recorded)
+    if recorded is not None:
+        start = recorded_start(recorded)
+        final = game.final_at if game is not None else final_at(start, game_day(start))
+        if final <= now:
+            return state.recorded_bytes(f"summary:{event_id}", recorded)
     if game is None:
         raise ApiError(404, f"Failed to get event summary: no event {event_id}")
-    return _json(espn.summary_document(game, state.data, state.now))
+    return _json(espn.summary_document(game, state.data, now))
 
 
 def teams(request: Request, state: ReplayState) -> bytes:
@@ -198,6 +227,27 @@ def roster(request: Request, state: ReplayState) -> bytes:
             f"no roster for team {team_id} in the replay (recorded: {sorted(state.data.rosters)})",
         )
     return state.recorded_bytes(f"roster:{team_id}", recorded)
+
+
+def _clock_of_body(body: bytes) -> dt.datetime:
+    """The moment of a ``POST /__replay/clock`` body ``{"now": "2026-02-07T09:00-05:00"}``
+    (or a date ``"2026-02-07"``: the end of that game day; see :func:`~.clock.parse_clock`).
+
+    Raises:
+        ApiError: 400 naming what is wrong with the body.
+    """
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ApiError(
+            400, 'body is not JSON; expected {"now": "2026-02-07T09:00-05:00"}'
+        ) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("now"), str):
+        raise ApiError(400, 'expected a JSON object {"now": "<ISO-8601 moment or YYYY-MM-DD>"}')
+    try:
+        return parse_clock(doc["now"], "now")
+    except BadInputError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _endpoint(
@@ -248,7 +298,19 @@ def create_app(state: ReplayState) -> Starlette:
     """The ASGI app over ``state`` (one per server; state is shared with the caller)."""
 
     async def health(request: Request) -> Response:
-        return Response(_json({"status": "ok", "now": state.now.isoformat()}), media_type=JSON)
+        return Response(_json({"status": "ok", "now": clock_text(state.now)}), media_type=JSON)
+
+    async def clock(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                state.set_clock(_clock_of_body(await request.body()))
+            except ApiError as exc:
+                return Response(
+                    _json(espn.error_body(exc.status, exc.message)),
+                    status_code=exc.status,
+                    media_type=JSON,
+                )
+        return Response(_json({"now": clock_text(state.now)}), media_type=JSON)
 
     async def stats(request: Request) -> Response:
         return Response(_json(state.stats()), media_type=JSON)
@@ -269,5 +331,6 @@ def create_app(state: ReplayState) -> Starlette:
         Route(f"{API}/teams/{{team_id}}/roster", _endpoint("roster", roster, state)),
         Route("/__replay/health", health),
         Route("/__replay/stats", stats),
+        Route("/__replay/clock", clock, methods=["GET", "POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found})

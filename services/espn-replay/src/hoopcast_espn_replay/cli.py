@@ -1,7 +1,9 @@
 """``hoopcast-espn-replay``: run the offline ESPN replay server.
 
-Settings (``env/<profile>/espn-replay.env``, then the environment): ``REPLAY_NOW`` (clock,
-default today UTC), ``REPLAY_HOST`` (default 127.0.0.1), ``REPLAY_PORT`` (default 8765),
+Settings (``env/<profile>/espn-replay.env``, then the environment): ``REPLAY_NOW`` (clock:
+a date ``YYYY-MM-DD``, meaning the end of that game day, or an ISO-8601 moment such as
+``2026-02-07T09:00-05:00``; default the end of today, UTC date), ``REPLAY_HOST`` (default
+127.0.0.1), ``REPLAY_PORT`` (default 8765),
 ``REPLAY_DATA_DIR`` (default the project's ``data/``), ``REPLAY_FAULTS``, ``REPLAY_SEED``,
 ``REPLAY_FAULT_DELAY``. Command-line options win over settings. Bad input exits 2 with a
 message naming it.
@@ -15,12 +17,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from hoopcast_common.dates import parse_date, today_utc
+from hoopcast_common.dates import today_utc
 from hoopcast_common.errors import BadInputError
 from hoopcast_common.logging import configure_logging
 from hoopcast_common.settings import load_settings
 
-from hoopcast_espn_replay.data import DataPaths
+from hoopcast_espn_replay.app import clock_text
+from hoopcast_espn_replay.clock import clock_from, parse_clock
+from hoopcast_espn_replay.inputs import DataPaths
 from hoopcast_espn_replay.server import (
     DEFAULT_FAULT_DELAY_S,
     DEFAULT_PORT,
@@ -37,7 +41,11 @@ app = typer.Typer(add_completion=False, help=__doc__)
 def run(
     port: Annotated[int | None, typer.Option(help="TCP port (default REPLAY_PORT or 8765)")] = None,
     now: Annotated[
-        str | None, typer.Option(help="replay clock YYYY-MM-DD (default REPLAY_NOW or today UTC)")
+        str | None,
+        typer.Option(
+            help="replay clock: YYYY-MM-DD (end of that day, US Eastern) or an ISO-8601 moment"
+            " such as 2026-02-07T09:00-05:00 (default REPLAY_NOW or today UTC)"
+        ),
     ] = None,
     host: Annotated[
         str | None, typer.Option(help="bind address (default REPLAY_HOST or 127.0.0.1)")
@@ -65,12 +73,12 @@ def run(
     try:
         settings = load_settings("espn-replay")
         clock = (
-            parse_date(now, "--now")
+            parse_clock(now, "--now")
             if now
             else (
-                parse_date(settings.values["REPLAY_NOW"], "REPLAY_NOW")
+                parse_clock(settings.values["REPLAY_NOW"], "REPLAY_NOW")
                 if settings.get("REPLAY_NOW")
-                else today_utc()
+                else clock_from(today_utc())
             )
         )
         folder = data_dir or Path(settings.get("REPLAY_DATA_DIR") or default_data_dir())
@@ -93,7 +101,7 @@ def run(
     log.info(
         "replay server ready in %.2f s: now=%s, %d games, faults=%s seed=%s; http://%s:%d",
         time.perf_counter() - t0,
-        clock,
+        clock_text(clock),
         len(state.data.games),
         state.faults.rate,
         state.faults.seed,

@@ -1,8 +1,9 @@
-"""Build ESPN-shaped JSON documents (as Python dicts) from :class:`~.data.ReplayData`.
+"""Build ESPN-shaped JSON documents (as Python dicts) from :class:`~.model.ReplayData`.
 
 Shapes follow the real recordings in ``data/espn`` (scoreboard ``events[]``, summary
-``header`` + ``boxscore.teams[].statistics[]``, roster) and, for ``/teams``, ESPN's documented
-``sports[0].leagues[0].teams[].team`` list (``data/espn/README.md``). Recorded events are
+``header`` + ``boxscore.teams[].statistics[]`` + ``pickcenter``, roster) and, for ``/teams``
+and the scoreboard's ``odds``, ESPN's documented shapes (``data/espn/README.md``,
+:mod:`.lines`). ``now`` is always the replay clock, an aware moment. Recorded events are
 served verbatim; everything else is reconstructed from the results file (see
 ``docs/guides/espn-replay.md``).
 """
@@ -13,8 +14,11 @@ import datetime as dt
 from typing import Any, Literal
 
 from hoopcast_common.dates import season_of
+from hoopcast_common.games import EASTERN, game_day
 
-from hoopcast_espn_replay.data import BoxLine, Game, ReplayData, Team, eastern_utc_offset
+from hoopcast_espn_replay import lines
+from hoopcast_espn_replay.clock import FINAL_AFTER, Phase, phase_of
+from hoopcast_espn_replay.model import BoxLine, Game, ReplayData, Team
 
 LEAGUE = {
     "id": "41",
@@ -101,19 +105,20 @@ def team_list_entry(team: Team) -> dict[str, Any]:
     return {"team": body}
 
 
-def teams_document(data: ReplayData, limit: int, page: int, now: dt.date) -> dict[str, Any]:
+def teams_document(data: ReplayData, limit: int, page: int, now: dt.datetime) -> dict[str, Any]:
     """``/teams``: D1 teams sorted by display name, paged like ESPN (``limit`` per page,
     ``page`` from 1); the league's season is the one of the replay clock ``now``."""
+    season = season_of(game_day(now))
     d1 = sorted((t for t in data.teams.values() if t.is_d1), key=lambda t: t.display_name)
     start = (page - 1) * limit
     chunk = d1[start : start + limit]
     league = {
         **LEAGUE,
         "shortName": "NCAAM",
-        "year": season_of(now),
+        "year": season,
         "season": {
-            "year": season_of(now),
-            "displayName": f"{season_of(now) - 1}-{season_of(now) % 100:02d}",
+            "year": season,
+            "displayName": f"{season - 1}-{season % 100:02d}",
         },
         "teams": [team_list_entry(t) for t in chunk],
     }
@@ -130,10 +135,10 @@ def teams_document(data: ReplayData, limit: int, page: int, now: dt.date) -> dic
     }
 
 
-def team_document(team: Team, data: ReplayData, now: dt.date) -> dict[str, Any]:
+def team_document(team: Team, data: ReplayData, now: dt.datetime) -> dict[str, Any]:
     """``/teams/{id}``: ``{"team": {...}}`` with the team's current record as of ``now``."""
     body = team_list_entry(team)["team"]
-    wins, losses = data.record_as_of(team.id, season_of(now), now)
+    wins, losses = data.record_as_of(team.id, season_of(game_day(now)), now)
     body["record"] = {
         "items": [{"description": "Overall Record", "type": "total", "summary": f"{wins}-{losses}"}]
     }
@@ -182,10 +187,55 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def status_of(game: Game, now: dt.date) -> dict[str, Any]:
-    """``status`` of a game under the replay clock: STATUS_FINAL on or before ``now``,
-    else STATUS_SCHEDULED (detail with the US Eastern tip time, as ESPN writes it)."""
-    if game.date <= now:
+def phase(game: Game, now: dt.datetime) -> Phase:
+    """Where ``game`` stands at ``now`` (:func:`~.clock.phase_of`)."""
+    return phase_of(game.start_utc, game.final_at, now)
+
+
+#: Seconds of game clock in regulation (two 20-minute halves).
+_REGULATION_S = 2400
+
+
+def played_share(game: Game, now: dt.datetime) -> float:
+    """Share of regulation played at ``now`` of a game in progress: wall time since tip-off
+    over :data:`~.clock.FINAL_AFTER`, in [0, 1)."""
+    return min(max((now - game.start_utc) / FINAL_AFTER, 0.0), 1.0 - 1e-9)
+
+
+def partial_score(score: int, share: float) -> int:
+    """The running score of a game in progress: the final score scaled by the share of
+    regulation played, rounded down (so it rises from 0 towards the final score and never
+    reaches it before the game is final)."""
+    return int(score * share)
+
+
+def status_of(game: Game, now: dt.datetime) -> dict[str, Any]:
+    """``status`` of a game under the replay clock ``now`` (:func:`phase`): STATUS_FINAL
+    (detail "Final", "Final/OT", "Final/2OT"...); STATUS_IN_PROGRESS with the game clock of
+    :func:`played_share` (period 1 or 2, detail ``"12:34 - 2nd Half"``); else
+    STATUS_SCHEDULED (detail with the US Eastern tip time, as ESPN writes it)."""
+    state = phase(game, now)
+    if state is Phase.IN_PROGRESS:
+        played = int(_REGULATION_S * played_share(game, now))
+        period = 1 if played < _REGULATION_S // 2 else 2
+        left = period * _REGULATION_S // 2 - played
+        clock = f"{left // 60}:{left % 60:02d}"
+        detail = f"{clock} - {_ordinal(period)} Half"
+        return {
+            "clock": float(left),
+            "displayClock": clock,
+            "period": period,
+            "type": {
+                "id": "2",
+                "name": "STATUS_IN_PROGRESS",
+                "state": "in",
+                "completed": False,
+                "description": "In Progress",
+                "detail": detail,
+                "shortDetail": detail,
+            },
+        }
+    if state is Phase.FINAL:
         overtimes = game.periods - 2
         detail = (
             "Final"
@@ -206,10 +256,8 @@ def status_of(game: Game, now: dt.date) -> dict[str, Any]:
                 "shortDetail": detail,
             },
         }
-    start = game.start_utc.replace(tzinfo=None)
-    offset = eastern_utc_offset(start + dt.timedelta(hours=-5))
-    local = start + offset
-    zone = "EDT" if offset == dt.timedelta(hours=-4) else "EST"
+    local = game.start_utc.astimezone(EASTERN)
+    zone = local.tzname()
     clock = local.strftime("%I:%M %p").lstrip("0")
     month = _MONTHS.split()[local.month - 1]
     return {
@@ -239,8 +287,10 @@ def _season_block(game: Game) -> dict[str, Any]:
 # --------------------------------------------------------------------------- scoreboard
 
 
-def scoreboard_event(game: Game, data: ReplayData, now: dt.date) -> dict[str, Any]:
-    """One reconstructed scoreboard ``events[]`` object (shape of the recording's event)."""
+def scoreboard_event(game: Game, data: ReplayData, now: dt.datetime) -> dict[str, Any]:
+    """One reconstructed scoreboard ``events[]`` object (shape of the recording's event),
+    with ``competitions[0].odds`` (:func:`~.lines.scoreboard_odds`) when the game has a
+    line."""
     home, away = data.teams[game.home_id], data.teams[game.away_id]
     status = status_of(game, now)
     when = iso_minute(game.start_utc)
@@ -260,6 +310,9 @@ def scoreboard_event(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
         "format": {"regulation": {"periods": 2}},
         "startDate": when,
     }
+    odds = lines.scoreboard_odds(game, data)
+    if odds is not None:
+        comp["odds"] = odds
     return {
         "id": game.event_id,
         "uid": f"s:40~l:41~e:{game.event_id}",
@@ -318,7 +371,7 @@ def _league_block(data: ReplayData, day: dt.date) -> dict[str, Any]:
 def scoreboard_document(
     data: ReplayData,
     days: list[dt.date],
-    now: dt.date,
+    now: dt.datetime,
     group: str | None,
     limit: int | None,
 ) -> dict[str, Any]:
@@ -338,7 +391,7 @@ def scoreboard_document(
                 if group not in ids:
                     continue
             event = None
-            if game.real_event_id and game.date <= now:
+            if game.real_event_id and phase(game, now) is Phase.FINAL:
                 event = recorded_scoreboard_event(game.event_id, data)
             events.append(event or scoreboard_event(game, data, now))
     if limit is not None:
@@ -442,19 +495,22 @@ def _header_team(team: Team) -> dict[str, Any]:
 
 
 def competitors(
-    game: Game, data: ReplayData, now: dt.date, document: Literal["scoreboard", "summary"]
+    game: Game, data: ReplayData, now: dt.datetime, document: Literal["scoreboard", "summary"]
 ) -> list[dict[str, Any]]:
     """``competitions[0].competitors[]`` of a scoreboard event or a summary header, home first.
 
     Both: ``id``, ``uid``, ``order`` (home 0, away 1), ``homeAway``, ``team``, and when the
-    game is final under the replay clock ``now`` ``winner`` and ``score`` (a string); D1 teams
+    game is final under the replay clock ``now`` ``winner`` and ``score`` (a string); in
+    progress, the running ``score`` of :func:`partial_score` and no ``winner``; D1 teams
     get their win-loss record after this game when final, else as of ``now``
-    (:meth:`~.data.ReplayData.record_as_of`). Scoreboard only: ``type``, ``team`` =
+    (:meth:`~.model.ReplayData.record_as_of`). Scoreboard only: ``type``, ``team`` =
     :func:`competitor_team`, ``curatedRank`` (99 = unranked) and
     ``records[{name, abbreviation, type, summary}]``. Summary only: the header ``team``,
     ``record[{type, summary, displayValue}]`` and ``possession``. Key order as recorded.
     """
-    final = game.date <= now
+    state = phase(game, now)
+    final = state is Phase.FINAL
+    share = played_share(game, now) if state is Phase.IN_PROGRESS else 1.0
     scoreboard = document == "scoreboard"
     sides = (
         ("home", data.teams[game.home_id], game.home_score, game.away_score),
@@ -478,6 +534,8 @@ def competitors(
         competitor["team"] = competitor_team(team) if scoreboard else _header_team(team)
         if final:
             competitor["score"] = str(score)
+        elif state is Phase.IN_PROGRESS:
+            competitor["score"] = str(partial_score(score, share))
         if scoreboard:
             competitor["curatedRank"] = {"current": 99}
             if team.is_d1:
@@ -494,12 +552,13 @@ def competitors(
     return result
 
 
-def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, Any]:
+def summary_document(game: Game, data: ReplayData, now: dt.datetime) -> dict[str, Any]:
     """Reconstructed ``/summary?event=ID``: ``header`` (id, season, competitions[0] with
     competitors, status) and ``boxscore.teams[]`` — with ``statistics`` from the real box
     score when the game is final under the clock and its box score is known (2016-17 on),
-    an empty list when final without one, and no ``statistics`` key when scheduled."""
-    final = game.date <= now
+    an empty list when final without one, and no ``statistics`` key when scheduled or in
+    progress — and ``pickcenter`` (:func:`~.lines.pickcenter`) whatever the game's state."""
+    final = phase(game, now) is Phase.FINAL
     status = status_of(game, now)
     box_teams = []
     for side, team_id in (("away", game.away_id), ("home", game.home_id)):  # ESPN: away first
@@ -558,6 +617,7 @@ def summary_document(game: Game, data: ReplayData, now: dt.date) -> dict[str, An
         },
         "gameInfo": {},
         "leaders": [],
+        "pickcenter": lines.pickcenter(game, data),
         "header": header,
         "plays": [],
         "standings": {},

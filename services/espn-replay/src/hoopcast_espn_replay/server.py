@@ -24,8 +24,10 @@ import uvicorn
 from hoopcast_common.settings import project_root
 
 from hoopcast_espn_replay.app import ReplayState, create_app
-from hoopcast_espn_replay.data import DataPaths, load_replay_data
+from hoopcast_espn_replay.clock import clock_from
+from hoopcast_espn_replay.data import load_replay_data
 from hoopcast_espn_replay.faults import FaultInjector
+from hoopcast_espn_replay.inputs import DataPaths
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ def wait_until_healthy(
 
 
 def build_state(
-    now: dt.date,
+    now: dt.date | dt.datetime,
     paths: DataPaths | None = None,
     faults: float = 0.0,
     seed: int = 0,
@@ -84,8 +86,12 @@ def build_state(
 ) -> ReplayState:
     """Load the data (cached per paths) and wrap it with the clock and fault injector.
 
+    ``now`` is the replay clock: an aware moment, or a date meaning the end of that game day
+    (:func:`~.clock.clock_from`).
+
     Raises:
-        BadInputError: an input file is missing or malformed, or ``faults`` is not in 0..1.
+        BadInputError: an input file is missing or malformed, ``faults`` is not in 0..1, or
+            ``now`` is a naive datetime.
     """
     from hoopcast_common.errors import BadInputError
 
@@ -96,14 +102,14 @@ def build_state(
     data = load_replay_data(paths or DataPaths.under(default_data_dir()))
     return ReplayState(
         data=data,
-        now=now,
+        now=clock_from(now),
         faults=FaultInjector(rate=faults, seed=seed, delay_s=fault_delay_s),
     )
 
 
 @contextmanager
 def running_server(
-    now: dt.date,
+    now: dt.date | dt.datetime,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -115,7 +121,9 @@ def running_server(
 ) -> Iterator[str]:
     """Run the replay server in a background thread; yield its base URL.
 
-    ``port=0`` picks a free port. The base URL (``http://HOST:PORT``, scheme + host only, as
+    ``now`` is the replay clock (see :func:`build_state`); it can be moved while the server
+    runs (``POST /__replay/clock``). ``port=0`` picks a free port. The base URL
+    (``http://HOST:PORT``, scheme + host only, as
     ``ESPN_BASE_URL`` wants it) is yielded once ``/__replay/health`` answers; the server stops
     when the block exits.
 
@@ -173,14 +181,15 @@ def _free_port(host: str) -> int:
 
 @contextmanager
 def replay_process(
-    now: dt.date,
+    now: dt.date | dt.datetime,
     *args: str,
     host: str = "127.0.0.1",
     env: Mapping[str, str] | None = None,
     stderr: int | IO[str] | None = subprocess.DEVNULL,
     startup_timeout_s: float = 180.0,
 ) -> Iterator[ReplayProcess]:
-    """Run the real CLI ``hoopcast-espn-replay --now NOW --host HOST --port P *args`` as a
+    """Run the real CLI ``hoopcast-espn-replay --now NOW --host HOST --port P *args`` (NOW:
+    the date, or the aware moment in ISO-8601) as a
     subprocess on a free port; yield it once ``/__replay/health`` answers; terminate it (and
     wait up to 30 s) when the block exits.
 
