@@ -30,11 +30,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "trainer"))
 
+from forecasts_testing import ADMIN_PASSWORD, FIRST_DAY, GAME_DAY
 from ml_testing import build_features, copy_db, run_cli, stage_env, train_version
-
-FIRST_DAY = "2025-01-20"
-GAME_DAY = "2025-01-24"
-"""The game day the forecasts tests look at (the second prediction run)."""
 
 
 def _predict(db: Path, as_of: str) -> None:
@@ -99,8 +96,6 @@ def forecast_warehouse(
 
 
 # --------------------------------------------------------------------------- Airflow API app
-
-ADMIN_PASSWORD = "forecasts-test-password"
 
 
 @pytest.fixture(scope="session")

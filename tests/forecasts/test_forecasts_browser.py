@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ADMIN_PASSWORD
+from forecasts_testing import ADMIN_PASSWORD
 from support.airflow_ui import browser_available, chromium, log_in, read_forecasts_view
 
 ROOT = Path(__file__).resolve().parents[2]

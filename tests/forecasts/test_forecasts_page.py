@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import GAME_DAY
+from forecasts_testing import GAME_DAY
 
 SECTION_PAGES = [
     "/forecasts/",

@@ -8,7 +8,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from conftest import GAME_DAY
+from forecasts_testing import GAME_DAY
 from hoopcast_common import forecasts
 from hoopcast_common.db import connect
 from hoopcast_common.games import game_day_start

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from conftest import GAME_DAY
+from forecasts_testing import GAME_DAY
 
 SHOW = Path(sys.executable).with_name("hoopcast-predictor")
 
