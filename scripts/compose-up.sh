@@ -46,4 +46,8 @@ Report:       ${report:-none yet (written by prediction.report_preds once predic
 Schedules:    the four scheduled DAGs are unpaused: they now run on their schedules (README)
 Stop:         make down   (containers only; the data is kept: make backup, make destroy)
 MSG
+cat >&2 <<MSG
+Forecasts:    http://localhost:${port}/plugin/forecasts   (a page of the Airflow UI; log in as above)
+In a terminal: docker run --rm -v hoopcast-data:/data:ro hoopcast/predictor:${tag} show [--team NAME]
+MSG
 exit "$code"

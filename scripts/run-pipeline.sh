@@ -76,3 +76,5 @@ db="$(setting HOOPCAST_DB)"
 echo >&2
 echo "Done. Warehouse: ${db} (predictions in predictions.predictions)" >&2
 echo "Report: $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("report_dir") or d.get("error"))' "$report_summary")" >&2
+echo "Forecasts: hoopcast-predictor show [--team NAME] [--format csv|json]  (files: $(dirname "$db")/exports/<game day>/forecasts.csv and .parquet)" >&2
+echo "Forecasts page: AIRFLOW_HOME=var/airflow airflow api-server --port 8080, then http://localhost:8080/plugin/forecasts (docs/guides/forecasts.md)" >&2

@@ -112,9 +112,33 @@ def wait_dag(client: httpx.Client, dag_id: str, deadline: Deadline) -> None:
     raise TimeoutError(f"DAG {dag_id!r} was not parsed in time (is it in the DAGs folder?)")
 
 
+def task_progress(client: httpx.Client, dag_id: str, run_id: str) -> dict[str, tuple[str, str]]:
+    """{task_id (map index appended when mapped): (state, duration)} of the run's task
+    instances from ``GET .../taskInstances``; duration in seconds as text, '' while unknown."""
+    response = client.get(
+        f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000}
+    )
+    if response.status_code != 200:
+        return {}
+    progress: dict[str, tuple[str, str]] = {}
+    for ti in response.json().get("task_instances", []):
+        name = str(ti.get("task_id"))
+        map_index = ti.get("map_index")
+        if map_index is not None and int(map_index) >= 0:
+            name += f"[{map_index}]"
+        duration = ti.get("duration")
+        progress[name] = (
+            str(ti.get("state") or "none"),
+            f"{float(duration):.0f} s" if duration is not None else "",
+        )
+    return progress
+
+
 def follow(client: httpx.Client, dag_id: str, run_id: str, deadline: Deadline) -> str:
-    """Poll the DAG run until it is no longer queued/running; returns its final state."""
+    """Poll the DAG run until it is no longer queued/running, logging each task instance whose
+    state changes (task, state, duration); returns the run's final state."""
     previous = None
+    seen: dict[str, str] = {}
     while deadline.left() > 0:
         response = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
         response.raise_for_status()
@@ -122,6 +146,10 @@ def follow(client: httpx.Client, dag_id: str, run_id: str, deadline: Deadline) -
         if state != previous:
             log(f"run {run_id}: {state}")
             previous = state
+        for task, (task_state, duration) in task_progress(client, dag_id, run_id).items():
+            if seen.get(task) != task_state:
+                seen[task] = task_state
+                log(f"  task {task:<40} {task_state:<16} {duration}".rstrip())
         if state not in ("queued", "running"):
             return state
         time.sleep(5)

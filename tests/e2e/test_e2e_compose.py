@@ -5,9 +5,9 @@ compose/docker-compose.yml -p hoopcast --profile replay up -d`` → wait for the
 ``hoopcast-trigger`` service (it triggers ``hoopcast_pipeline`` through the REST API and
 exits 0 only if the run succeeded) while watching the stage containers DockerOperator starts
 (``docker inspect``: memory limit and CPU cap set) → predictions exist in the DuckDB file on
-the ``hoopcast-data`` volume → the Airflow UI, in Debian's headless chromium driven through
-chromedriver's W3C WebDriver HTTP API, logs in and shows the run as success (screenshot saved
-to ``var/e2e/``) → ``down -v``.
+the ``hoopcast-data`` volume → the Airflow UI, in Debian's headless chromium driven by
+selenium (tests/support/airflow_ui.py), logs in and shows the run as success, and its Forecasts
+view shows the run's forecasts (screenshots saved to ``var/e2e/``) → ``down -v``.
 
 Marked ``docker``; skipped with the reason when there is no engine, no compose tool, images
 are missing, or a ``hoopcast-data`` volume already exists (a real deployment: set
@@ -16,11 +16,10 @@ are missing, or a ``hoopcast-data`` volume already exists (a real deployment: se
 
 from __future__ import annotations
 
-import base64
 import json
 import os
+import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -29,6 +28,10 @@ from typing import Any
 
 import httpx
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+from support.airflow_ui import browser_available, chromium, log_in, read_forecasts_view
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
@@ -39,7 +42,6 @@ STAGES = ["ingestion", "features", "trainer", "predictor"]
 IMAGES = [*STAGES, "espn-replay", "airflow", "postgres", "docker-proxy"]
 PORT = int(os.environ.get("HOOPCAST_E2E_PORT", "8080"))
 TIMEOUT_S = float(os.environ.get("HOOPCAST_E2E_TIMEOUT_S", "1800"))
-ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # W3C WebDriver element reference key
 WEBHOOK = f"http://127.0.0.1:9/services/e2e-webhook-secret-{os.getpid()}"
 SECRET_FILES = ["postgres_password", "jwt_secret", "api_secret_key", "fernet_key", "admin_password"]
 
@@ -229,120 +231,59 @@ def test_compose_up_runs_the_pipeline(deployment: Deployment) -> None:
         assert info["network"] == "hoopcast" and "hoopcast-data" in info["mounts"], info
 
 
-def free_port() -> int:
-    """A free local TCP port for chromedriver."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Browser:
-    """Minimal W3C WebDriver client (chromedriver's HTTP API) over httpx."""
-
-    def __init__(self, driver_url: str) -> None:
-        self.http = httpx.Client(base_url=driver_url, timeout=60)
-        caps = {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": shutil.which("chromium") or "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu",
-                    "--disable-dev-shm-usage", "--window-size=1600,1000",
-                ],
-            },
-        }  # fmt: skip
-        body = self.call("POST", "/session", {"capabilities": {"alwaysMatch": caps}})
-        self.session = f"/session/{body['sessionId']}"
-
-    def call(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
-        """One WebDriver command; returns its ``value``; raises AssertionError on errors."""
-        response = self.http.request(method, path, json=payload)
-        value = response.json().get("value")
-        assert response.status_code == 200, f"{method} {path}: {value}"
-        return value
-
-    def go(self, url: str) -> None:
-        """Navigate to url."""
-        self.call("POST", f"{self.session}/url", {"url": url})
-
-    def find(self, css: str, timeout: float = 30) -> str:
-        """Element id of the first match of a CSS selector, waiting up to timeout seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self.http.post(
-                f"{self.session}/element", json={"using": "css selector", "value": css}
-            )
-            if response.status_code == 200:
-                return str(response.json()["value"][ELEMENT])
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no element {css!r} on {self.url()}")
-            time.sleep(1)
-
-    def url(self) -> str:
-        """Current URL."""
-        return str(self.call("GET", f"{self.session}/url"))
-
-    def text(self) -> str:
-        """Visible text of the page body."""
-        return str(self.call("GET", f"{self.session}/element/{self.find('body')}/text"))
-
-    def screenshot(self, path: Path) -> None:
-        """Save a PNG screenshot of the viewport."""
-        path.write_bytes(base64.b64decode(self.call("GET", f"{self.session}/screenshot")))
-
-    def close(self) -> None:
-        """End the session."""
-        self.http.delete(self.session)
-        self.http.close()
-
-
 def test_airflow_ui_shows_the_successful_run(deployment: Deployment) -> None:
     """Log in through the UI form, open the pipeline DAG's grid: the run shows as success."""
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    reason = browser_available()
+    if reason:
+        pytest.skip(reason)
     base = f"http://localhost:{PORT}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/status", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        browser = Browser(f"http://127.0.0.1:{port}")
-        try:
-            browser.go(f"{base}/")
-            user = browser.find("input[name='username'], input#username")
-            browser.call("POST", f"{browser.session}/element/{user}/value", {"text": "admin"})
-            pw = browser.find("input[type='password']")
-            password = deployment.secret("admin_password")
-            browser.call("POST", f"{browser.session}/element/{pw}/value", {"text": password})
-            submit = browser.find("button[type='submit']")
-            browser.call("POST", f"{browser.session}/element/{submit}/click", {})
-            time.sleep(3)
-            assert "login" not in browser.url().lower(), "still on the login page after sign-in"
-            browser.go(f"{base}/dags/hoopcast_pipeline")
-            # The DAG page: grid on the left, latest run with its state badge (aria-label).
-            badge = browser.find("[data-testid='state-badge'][aria-label='success']", timeout=60)
-            text = browser.text()
-            time.sleep(2)  # let the grid finish drawing before the screenshot
-            shot = OUTPUT / "airflow-hoopcast_pipeline-grid.png"
-            browser.screenshot(shot)
-            print(f"\nscreenshot: {shot}")
-            assert badge
-            assert "hoopcast_pipeline" in text and "data_collection" in text, text[:2000]
-            assert "Failed Runs" in text, text[:2000]
-            assert shot.stat().st_size > 10_000
-        finally:
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with chromium() as driver:
+        log_in(driver, base, "admin", deployment.secret("admin_password"))
+        driver.get(f"{base}/dags/hoopcast_pipeline")
+        # The DAG page: grid on the left, latest run with its state badge (aria-label).
+        badge = WebDriverWait(driver, 60).until(
+            ec.presence_of_element_located(
+                (By.CSS_SELECTOR, "[data-testid='state-badge'][aria-label='success']")
+            )
+        )
+        text = str(driver.find_element(By.TAG_NAME, "body").text)
+        time.sleep(2)  # let the grid finish drawing before the screenshot
+        shot = OUTPUT / "airflow-hoopcast_pipeline-grid.png"
+        driver.save_screenshot(str(shot))
+    print(f"\nscreenshot: {shot}")
+    assert badge
+    assert "hoopcast_pipeline" in text and "data_collection" in text, text[:2000]
+    assert shot.stat().st_size > 10_000
+
+
+def test_forecasts_view_inside_the_ui(deployment: Deployment) -> None:
+    """The Forecasts view (plugin) inside the UI shows the run's forecasts: the team names and
+    probability of the first upcoming game (from the page's JSON twin) appear in its iframe."""
+    reason = browser_available()
+    if reason:
+        pytest.skip(reason)
+    base = f"http://localhost:{PORT}"
+    password = deployment.secret("admin_password")
+    assert httpx.get(f"{base}/forecasts/", timeout=30).status_code == 401
+    token = httpx.post(
+        f"{base}/auth/token", json={"username": "admin", "password": password}, timeout=30
+    ).json()["access_token"]
+    upcoming = httpx.get(
+        f"{base}/forecasts/api/upcoming",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    ).json()
+    assert upcoming["rows"], upcoming
+    first = upcoming["rows"][0]
+    shot = OUTPUT / "forecasts-view.png"
+    with chromium() as driver:
+        log_in(driver, base, "admin", password)
+        text = read_forecasts_view(driver, base, shot)
+    print(f"\nscreenshot: {shot}")
+    assert f"{first['away_team']} @ {first['home_team']}" in text, text[:2000]
+    assert f"{100 * first['home_win_prob']:.0f}%" in text
+    assert len(re.findall(r"\b\d{1,3}%", text)) >= len(upcoming["rows"])
+    assert shot.stat().st_size > 10_000
 
 
 def test_scheduled_dags_are_unpaused_and_run(deployment: Deployment) -> None:

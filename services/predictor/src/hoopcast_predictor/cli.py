@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import pandas as pd
 import typer
 from hoopcast_common.cli import AsOf
@@ -30,7 +31,7 @@ from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
 from hoopcast_ml.registry import model_dir
 
-from hoopcast_predictor import evaluation, predict, report, scorecard
+from hoopcast_predictor import evaluation, exports, predict, report, scorecard, show
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ def predict_(
             else:
                 predict.store_batch(conn, batch, rows)
                 ctx.count("predictions_stored", len(rows))
+                _export(ctx, conn, db, (ctx.as_of, n_days, moment))
         finally:
             conn.close()
         ctx.count("games", len(games))
@@ -190,12 +192,37 @@ def store(
         conn = connect(db)
         try:
             batch, n = predict.publish_batch(conn, batch_id)
+            _export(
+                ctx,
+                conn,
+                db,
+                (batch.as_of, (batch.last_day - batch.first_day).days, batch.forecast_at),
+            )
         finally:
             conn.close()
         ctx.count("predictions_stored", n)
         ctx.extra.update(batch.summary())
 
     _execute("store", as_of, body)
+
+
+def _export(
+    ctx: RunContext,
+    conn: duckdb.DuckDBPyConnection,
+    db: Path,
+    window: tuple[dt.date, int, dt.datetime | None],
+) -> None:
+    """Write the forecast exports of ``window`` = (game day, days after it, the run's clock);
+    a failure is reported, the stored predictions stay."""
+    day, days, moment = window
+    try:
+        ctx.extra["exports"] = exports.write_exports(conn, db, day, days, moment)
+    except (duckdb.Error, OSError) as exc:
+        log.warning("forecast exports of %s not written: %s", day, exc)
+        ctx.extra["exports_error"] = str(exc)
+
+
+app.command("show")(show.show)
 
 
 def _evaluate(ctx: RunContext, db: Path) -> None:

@@ -1,0 +1,1 @@
+"""The Forecasts page of the Airflow UI (plugin, FastAPI app, SVG charts)."""
