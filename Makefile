@@ -17,7 +17,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 COMPOSE_FILE := compose/docker-compose.yml
 
-.PHONY: help setup lint typecheck test pipeline airflow-pipeline images up down destroy backup \
+.PHONY: simulate help setup lint typecheck test pipeline airflow-pipeline images up down destroy backup \
 	restore bench clean
 
 help:
@@ -56,6 +56,12 @@ pipeline: setup
 # The same pipeline through Airflow: `airflow dags test hoopcast_pipeline` in local mode.
 airflow-pipeline: setup
 	$(UV) run bash scripts/airflow-dags-test.sh
+
+# A month of daily operation on the replay: hoopcast-simulate runs hoopcast_pipeline on the
+# first game day, then the scheduled DAGs day by day, and prints the scorecard (own warehouse).
+simulate: setup
+	HOOPCAST_DB=$(CURDIR)/var/simulate/hoopcast.duckdb $(UV) run hoopcast-simulate \
+	    --from 2026-01-12 --to 2026-02-07 --airflow-home $(CURDIR)/var/simulate/airflow
 
 images: setup
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" bash scripts/build-images

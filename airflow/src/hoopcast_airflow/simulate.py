@@ -221,16 +221,14 @@ def summarize(db_path: Path, first: dt.date, last: dt.date) -> dict[str, Any]:
 
 
 def scorecard(first: dt.date, last: dt.date) -> dict[str, Any]:
-    """The scorecard of the window from ``hoopcast-predictor scorecard`` (its JSON summary's
-    ``scorecard``), or an ``error`` entry when the command fails."""
+    """The scorecard of the forecasts of record from ``hoopcast-predictor scorecard`` (rebuilt
+    over every final game with a forecast of record; in a simulation's own warehouse those are
+    the window's), or an ``error`` entry when the command fails. The weekly rows are in
+    ``predictions.scorecard``."""
     proc = subprocess.run(
         [
             _bin("hoopcast-predictor"),
             "scorecard",
-            "--from",
-            first.isoformat(),
-            "--to",
-            last.isoformat(),
             "--as-of",
             (last + dt.timedelta(days=1)).isoformat(),
         ],
@@ -242,7 +240,11 @@ def scorecard(first: dt.date, last: dt.date) -> dict[str, Any]:
     if proc.returncode != 0 or not lines:
         return {"error": f"hoopcast-predictor scorecard exited {proc.returncode}"}
     summary: dict[str, Any] = json.loads(lines[-1])
-    return dict(summary.get("scorecard") or summary)
+    return {
+        "overall": summary.get("scorecard"),
+        "line_sigma": summary.get("line_sigma"),
+        "games": (summary.get("counts") or {}).get("scorecard_games"),
+    }
 
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -279,6 +281,9 @@ def simulate(
     if not (dags_folder / "hoopcast_pipeline.py").exists():
         raise typer.BadParameter(f"--dags-folder {dags_folder}: no hoopcast DAG files there")
     os.environ.setdefault("HOOPCAST_ENV", "replay")
+    # Each DAG run's game day and clock come from its logical date, as on a scheduler: the
+    # replay profile's pinned game day (HOOPCAST_AS_OF) would freeze them.
+    os.environ["HOOPCAST_AS_OF"] = ""
     db_path = Path(os.environ.get("HOOPCAST_DB") or "var/hoopcast.duckdb").resolve()
     os.environ["HOOPCAST_DB"] = str(db_path)
     home = (airflow_home or db_path.parent / "simulate-airflow").resolve()

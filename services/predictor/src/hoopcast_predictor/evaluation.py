@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from hoopcast_common.db import transaction
+from hoopcast_common.games import is_final_sql
 from hoopcast_ml.metrics import score
 
 EVALUATION_COLUMNS = [
@@ -43,15 +44,14 @@ def scored_predictions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     predicted_margin, home_win (0/1), home_margin (points).
     """
     return conn.execute(
-        """
+        f"""
         SELECT p.model_name, p.model_version, p.run_kind, p.event_id, g.game_date, p.as_of,
                p.home_win_prob, p.predicted_margin,
                CAST(g.home_score > g.away_score AS INTEGER) AS home_win,
                g.home_score - g.away_score AS home_margin
         FROM predictions.predictions p
         JOIN core.games g ON g.event_id = p.event_id
-        WHERE g.completed AND g.home_score IS NOT NULL AND g.away_score IS NOT NULL
-          AND g.home_score <> g.away_score
+        WHERE {is_final_sql("g")}
           AND CASE WHEN g.start_time_utc IS NULL THEN p.as_of <= g.game_date
                    ELSE p.forecast_at < g.start_time_utc END
         QUALIFY row_number() OVER (
