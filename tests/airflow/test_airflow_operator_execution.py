@@ -156,7 +156,7 @@ def test_the_tasks_run_on_the_game_day_of_the_logical_time(  # type: ignore[no-u
     context = {"params": {"profile": "local"}, "logical_date": logical}
     now = logical.isoformat()
     collect = dagbag.dags["data_collection"].get_task("collect_games")
-    assert collect.prepare(context)[1] == ["games", "--as-of", game_day]
+    assert collect.prepare(context)[1] == ["games", "--as-of", game_day, "--now", now]
     predict = dagbag.dags["prediction"].get_task("generate_preds")
     assert predict.prepare(context)[1] == [
         "predict",

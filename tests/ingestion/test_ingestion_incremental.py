@@ -47,14 +47,28 @@ def test_incremental_data_collection(
     # betting line), within the per-run bound.
     assert first.summary["counts"]["pregame_summaries"] == min(scheduled, 200)
 
-    # Same logical date again: only the look-ahead scoreboards change; nothing else is fetched
-    # (teams and rosters are fresh, every final game's summary is stored).
-    second = run_cli("collect", "--as-of", "2025-01-20", db=db, base_url=replay_server, **SETTINGS)
+    # The first run's clock is 09:00 US Eastern of its game day (no --now); what it fetched is
+    # stamped with it.
+    assert query(
+        db, "SELECT min(fetched_at) >= TIMESTAMPTZ '2025-01-20 14:00Z' FROM raw.responses"
+    ) == [(True,)]
+    # Same game day again, two hours later: only the look-ahead scoreboards change; nothing
+    # else is fetched (teams and rosters are fresh, every final game's summary is stored).
+    second = run_cli(
+        "collect",
+        "--as-of",
+        "2025-01-20",
+        "--now",
+        "2025-01-20T11:00-05:00",
+        db=db,
+        base_url=replay_server,
+        **SETTINGS,
+    )
     assert second.code == 0, second.stderr[-2000:]
     assert second.summary["scoreboard_dates"] == ["2025-01-21", "2025-01-23", 3]
     # (retries are possible when the shared machine is slow: they are extra requests)
-    # No pre-game summary again: each was fetched today and none tips off within 24 hours
-    # of the game day's start (2025-01-20 00:00 US Eastern; the first are on 01-21).
+    # No pre-game summary again: each was fetched on this game day and none tips off within
+    # 24 hours of the run's clock (2025-01-20 11:00 US Eastern; the first are on 01-21).
     assert second.summary["counts"]["pregame_summaries"] == 0
     assert second.summary["counts"]["requests"] - second.summary["counts"]["retries"] == 3
     assert second.summary["counts"].get("team_stats_stored", 0) == 0
@@ -77,14 +91,16 @@ def test_incremental_data_collection(
     )[0][0]
     assert finals_new > 0
     # One /teams page (a new logical day), 5 scoreboards, one summary per newly final game,
-    # and the pre-game summaries of the games new in the look-ahead (01-24, 01-25): those of
-    # 01-23 were fetched today already and tip off more than 24 hours after 01-22 00:00.
+    # and the pre-game summaries of every game still to come in the look-ahead (01-23 ..
+    # 01-25), within the per-run bound of 200: those of 01-23 were last fetched on game day
+    # 01-20 (by the pipeline's clock), so they are due again on this new game day.
     counts = third.summary["counts"]
-    new_scheduled = query(
+    upcoming = query(
         db,
-        "SELECT count(*) FROM core.games WHERE game_date IN ('2025-01-24', '2025-01-25')"
+        "SELECT count(*) FROM core.games WHERE game_date BETWEEN '2025-01-23' AND '2025-01-25'"
         " AND NOT completed",
     )[0][0]
+    new_scheduled = min(upcoming, 200)
     assert counts["pregame_summaries"] == new_scheduled > 0
     assert counts["requests"] - counts["retries"] == 1 + 5 + finals_new + new_scheduled
     assert third.summary["counts"]["team_stats_stored"] == 2 * finals_new

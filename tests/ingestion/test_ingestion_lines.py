@@ -195,6 +195,7 @@ def test_pregame_summaries_are_bounded_and_incremental(tmp_path: Path, replay_se
     assert len(order) > 10
 
     def lines(**settings: str) -> list[str]:
+        before = query(db, "SELECT max(last_fetched_at) FROM raw.responses")
         run = run_cli(
             "lines", "--as-of", "2025-01-21", db=db, base_url=replay_server,
             HOOPCAST_LINES_MAX_PER_RUN="5", **settings,
@@ -207,14 +208,16 @@ def test_pregame_summaries_are_bounded_and_incremental(tmp_path: Path, replay_se
             for r in query(
                 db,
                 "SELECT request_key FROM raw.responses WHERE endpoint = 'summary_pregame'"
-                " AND last_fetched_at >= (SELECT max(started_at) FROM ops.stage_runs)",
+                " AND last_fetched_at > ?",
+                [before[0][0]],
             )
         ]
 
     assert sorted(lines(HOOPCAST_LINES_REFRESH_HOURS="0")) == sorted(order[:5])
     # Fetched today already and none within 0 hours of tip-off: the next five.
     assert sorted(lines(HOOPCAST_LINES_REFRESH_HOURS="0")) == sorted(order[5:10])
-    # Within 48 hours of 2025-01-21 00:00 US Eastern every game is due again: soonest first.
+    # Within 48 hours of the run's clock (09:00 US Eastern on 2025-01-21) every game is due
+    # again: soonest first.
     assert sorted(lines(HOOPCAST_LINES_REFRESH_HOURS="48")) == sorted(order[:5])
     # The summaries of scheduled games are kept apart from box-score summaries.
     assert query(db, "SELECT count(*) FROM raw.responses WHERE endpoint = 'summary'") == [(0,)]

@@ -265,27 +265,3 @@ def test_batch_check_fails_on_a_missing_forecast_a_duplicate_or_a_changed_row(
             predict.verify_batch(conn, "b2", [], [("m", "v1")], before, after)
     finally:
         conn.close()
-
-
-def test_the_default_clock_of_a_run() -> None:
-    wall = dt.datetime(2026, 2, 7, 15, 30, tzinfo=UTC)  # 10:30 US Eastern (EST, UTC−5)
-    today = dt.date(2026, 2, 7)
-    assert predict.resolve_now(None, None, today, wall) == (wall, "wall clock")
-    # a past or future game day: 09:00 US Eastern of that day (EST in winter, EDT in summer)
-    assert predict.resolve_now(None, None, dt.date(2026, 2, 6), wall) == (
-        dt.datetime(2026, 2, 6, 14, 0, tzinfo=UTC),
-        "09:00 US Eastern",
-    )
-    assert predict.resolve_now(None, None, dt.date(2026, 7, 1), wall)[0] == dt.datetime(
-        2026, 7, 1, 13, 0, tzinfo=UTC
-    )
-    setting = "2026-02-07T08:00-05:00"
-    assert predict.resolve_now(None, setting, today, wall) == (
-        dt.datetime(2026, 2, 7, 13, 0, tzinfo=UTC),
-        "HOOPCAST_NOW",
-    )
-    assert predict.resolve_now("2026-02-07T23:00Z", setting, today, wall)[0] == dt.datetime(
-        2026, 2, 7, 23, 0, tzinfo=UTC
-    )
-    with pytest.raises(BadInputError, match="HOOPCAST_NOW"):
-        predict.resolve_now(None, "tomorrow", today, wall)

@@ -221,10 +221,12 @@ DATA_COLLECTION = _stage_dag(
     "ingestion",
     "Collect ESPN teams, scoreboards, rosters and box scores into core tables",
     Schedule(cron=DAILY_COLLECTION_CRON),
-    _stage("collect_teams", "teams"),
-    _stage("collect_games", "games", date_range=True),
-    _stage("collect_players", "players"),
-    _stage("collect_stats", "stats"),
+    # What is fetched is stamped with the run's clock (--now), so the betting line fetched by
+    # collect_stats before tonight's tip-offs counts as known before tip-off in replays too.
+    _stage("collect_teams", "teams", takes_now=True),
+    _stage("collect_games", "games", date_range=True, takes_now=True),
+    _stage("collect_players", "players", takes_now=True),
+    _stage("collect_stats", "stats", takes_now=True),
     _stage("data_quality", "check", outlets=("core_data",)),
     max_active_tasks=4,
     timeout=dt.timedelta(hours=2),

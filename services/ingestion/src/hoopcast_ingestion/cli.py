@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
-from hoopcast_common.cli import AsOf
+from hoopcast_common.cli import AsOf, Now
+from hoopcast_common.clock import run_clock, running_clock
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError
@@ -27,7 +28,7 @@ from hoopcast_common.logging import is_tty
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
 
-from hoopcast_ingestion import quality, storage
+from hoopcast_ingestion import quality, storage, store
 from hoopcast_ingestion.client import ClientConfig, EspnClient
 from hoopcast_ingestion.collectors import (
     IngestOptions,
@@ -101,17 +102,21 @@ def _run(command: str, as_of_raw: str | None, body: Callable[[RunContext, Settin
     raise typer.Exit(run_command(STAGE, command, as_of_raw, body))
 
 
-def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
-    """Open the warehouse and an ESPN client, run ``steps``, put client counters in ``ctx``."""
+def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody, now: str | None) -> None:
+    """Open the warehouse and an ESPN client whose responses are stamped with the run's clock
+    (``--now``, :func:`hoopcast_common.clock.run_clock`), run ``steps``, put client counters
+    in ``ctx``."""
     config = ClientConfig.from_settings(settings)
     options = _options(settings)
     assert ctx.as_of is not None
     as_of = ctx.as_of
+    moment = run_clock(ctx, settings, now)
     conn = connect(settings.db_path)
     try:
+        clock = running_clock(store.clock_start(conn, moment))
 
         async def main() -> None:
-            async with EspnClient(config) as client:
+            async with EspnClient(config, clock=clock) as client:
                 with progress_context(is_tty()) as bar:
                     ingestor = Ingestor(conn, client, ctx, options, Progress(bar))
                     try:
@@ -144,7 +149,9 @@ def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody) -> None:
 
 
 @app.command()
-def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
+def collect(
+    as_of: AsOf = None, date_from: From = None, date_to: To = None, now: Now = None
+) -> None:
     """Everything: teams, scoreboards (incremental or --from/--to), rosters, summaries of
     final games, then pre-game summaries (betting line, ESPN's predictor) of upcoming games."""
 
@@ -158,7 +165,7 @@ def collect(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> N
             await ing.collect_summaries(day)
             await ing.collect_pregame_summaries(day)
 
-        _ingest(ctx, settings, steps)
+        _ingest(ctx, settings, steps, now)
 
     _run("collect", as_of, body)
 
@@ -169,17 +176,17 @@ Force = Annotated[
 
 
 @app.command()
-def teams(as_of: AsOf = None, force: Force = False) -> None:
+def teams(as_of: AsOf = None, force: Force = False, now: Now = None) -> None:
     """The D1 team list (/teams) into core.teams, once per --as-of day (or --force)."""
 
     async def steps(ing: Ingestor, day: dt.date) -> None:
         await ing.collect_teams(day, force=force)
 
-    _run("teams", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+    _run("teams", as_of, lambda ctx, s: _ingest(ctx, s, steps, now))
 
 
 @app.command()
-def games(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> None:
+def games(as_of: AsOf = None, date_from: From = None, date_to: To = None, now: Now = None) -> None:
     """Scoreboards (incremental, or the forced --from/--to range) into core.games."""
 
     def body(ctx: RunContext, settings: Settings) -> None:
@@ -188,24 +195,24 @@ def games(as_of: AsOf = None, date_from: From = None, date_to: To = None) -> Non
         async def steps(ing: Ingestor, day: dt.date) -> None:
             await ing.collect_scoreboards(day, first, last)
 
-        _ingest(ctx, settings, steps)
+        _ingest(ctx, settings, steps, now)
 
     _run("games", as_of, body)
 
 
 @app.command()
-def players(as_of: AsOf = None, force: Force = False) -> None:
+def players(as_of: AsOf = None, force: Force = False, now: Now = None) -> None:
     """Rosters of every D1 team into core.players and core.rosters (404 = no roster), every
     HOOPCAST_ROSTER_REFRESH_DAYS days (or --force); exit 0 with no requests when fresh."""
 
     async def steps(ing: Ingestor, day: dt.date) -> None:
         await ing.collect_rosters(day, force=force)
 
-    _run("players", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+    _run("players", as_of, lambda ctx, s: _ingest(ctx, s, steps, now))
 
 
 @app.command()
-def stats(as_of: AsOf = None) -> None:
+def stats(as_of: AsOf = None, now: Now = None) -> None:
     """Summaries of final games not yet stored into the box-score tables, then the pre-game
     summaries due (betting line, ESPN's predictor) of upcoming games (see ``lines``)."""
 
@@ -213,7 +220,7 @@ def stats(as_of: AsOf = None) -> None:
         await ing.collect_summaries(day)
         await ing.collect_pregame_summaries(day)
 
-    _run("stats", as_of, lambda ctx, s: _ingest(ctx, s, steps))
+    _run("stats", as_of, lambda ctx, s: _ingest(ctx, s, steps, now))
 
 
 FromRaw = Annotated[
@@ -226,7 +233,7 @@ FromRaw = Annotated[
 
 
 @app.command()
-def lines(as_of: AsOf = None, from_raw: FromRaw = False) -> None:
+def lines(as_of: AsOf = None, from_raw: FromRaw = False, now: Now = None) -> None:
     """Pre-game summaries of scheduled games from --as-of through the look-ahead into
     core.betting_lines and core.espn_predictions: at most HOOPCAST_LINES_MAX_PER_RUN per
     run, each game once per game day, or every run within HOOPCAST_LINES_REFRESH_HOURS of
@@ -243,7 +250,7 @@ def lines(as_of: AsOf = None, from_raw: FromRaw = False) -> None:
         finally:
             conn.close()
 
-    _run("lines", as_of, rederive if from_raw else lambda ctx, s: _ingest(ctx, s, steps))
+    _run("lines", as_of, rederive if from_raw else lambda ctx, s: _ingest(ctx, s, steps, now))
 
 
 Prune = Annotated[

@@ -27,7 +27,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -211,11 +211,19 @@ class EspnClient:
     Use as ``async with EspnClient(config) as client: ...``. Counters ``requests`` (HTTP
     requests sent, including retries), ``retries`` and ``throttled`` (429/5xx/202 answers) and
     the current adaptive ``rate_per_s`` (and the lowest it fell to, ``min_rate_seen``) are
-    public for the run summary.
+    public for the run summary. ``clock`` stamps each response's ``fetched_at`` (aware, UTC):
+    the run's moment on the pipeline's clock (:func:`hoopcast_common.clock.running_clock`),
+    the wall clock when None.
     """
 
-    def __init__(self, config: ClientConfig, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        config: ClientConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ):
         self.config = config
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.requests = 0
         self.retries = 0
         self.throttled = 0
@@ -281,7 +289,7 @@ class EspnClient:
     async def _attempt(self, request: Request, url: str) -> Fetched:
         await self._limiter.wait()
         self.requests += 1
-        fetched_at = dt.datetime.now(dt.UTC)
+        fetched_at = self.clock()
         response = await self._http.get(f"{API_PREFIX}/{request.path}", params=request.params)
         status = response.status_code
         body = response.text

@@ -35,7 +35,6 @@ from hoopcast_common.dates import date_range, espn_date
 from hoopcast_common.db import transaction
 from hoopcast_common.games import (
     game_day,
-    game_day_start,
     is_final_sql,
     upcoming_sql,
     upcoming_window,
@@ -379,22 +378,20 @@ class Ingestor:
         await self._collect(requests, handle, "summaries")
         self._set_watermark("summaries", as_of)
 
-    def pregame_due(self, as_of: dt.date, now: dt.datetime | None = None) -> list[str]:
+    def pregame_due(self, as_of: dt.date) -> list[str]:
         """Event ids of scheduled games whose summary (betting line, ESPN's predictor) is due
         before tip-off, soonest tip-off first, at most ``lines_max_per_run``.
 
         A game is a candidate when :func:`hoopcast_common.games.upcoming_sql` holds for the
         window :func:`~hoopcast_common.games.upcoming_window` (``as_of`` + look-ahead days)
-        at the run's reference moment (``now`` when ``as_of`` is today's game day, else the
-        start of ``as_of``), and it is not postponed/canceled. It is due when its summary was
-        never fetched before tip-off, or last fetched on an earlier game day (US Eastern,
-        by the fetch's clock), or it tips off within ``lines_refresh_hours`` of the
-        reference moment (then every run).
+        at the run's moment (the client's clock: the pipeline's clock, ``--now``), and it is
+        not postponed/canceled. It is due when its summary was never fetched before tip-off,
+        or last fetched on an earlier game day (US Eastern), or it tips off within
+        ``lines_refresh_hours`` of the run's moment (then every run).
         """
         if self.options.lines_max_per_run <= 0:
             return []
-        wall = now or dt.datetime.now(dt.UTC)
-        moment = wall if game_day(wall) == as_of else game_day_start(as_of)
+        moment = self.client.clock()
         first, last = upcoming_window(as_of, self.options.lookahead_days)
         rows = self.conn.execute(
             "SELECT g.event_id, g.start_time_utc, (SELECT max(r.last_fetched_at)"
@@ -410,7 +407,7 @@ class Ingestor:
             str(event_id)
             for event_id, start, last_fetch in rows
             if last_fetch is None
-            or game_day(last_fetch) < game_day(wall)
+            or game_day(last_fetch) < game_day(moment)
             or (start is not None and start <= soon)
         ]
         self.ctx.extra["pregame"] = {"candidates": len(rows), "due": len(due)}

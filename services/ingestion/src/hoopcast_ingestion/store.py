@@ -326,6 +326,17 @@ def store_raw(conn: duckdb.DuckDBPyConnection, responses: Sequence[Fetched]) -> 
     return [int(ids[i]) for i in range(len(responses))]
 
 
+def clock_start(conn: duckdb.DuckDBPyConnection, moment: dt.datetime) -> dt.datetime:
+    """Where a run's fetch clock starts: ``moment`` (the run's moment on the pipeline's clock,
+    aware), or just after the latest ``raw.responses.last_fetched_at`` when that is later (a
+    retry or re-run of the same moment), so that fetch times never go backwards and "the
+    latest fetch" of a request stays the one received last."""
+    latest = conn.execute("SELECT max(last_fetched_at) FROM raw.responses").fetchone()
+    if latest is None or latest[0] is None or latest[0] < moment:
+        return moment
+    return latest[0].astimezone(dt.UTC) + dt.timedelta(microseconds=1)
+
+
 def fetched_at_of(
     conn: duckdb.DuckDBPyConnection, response_ids: Sequence[int]
 ) -> dict[int, dt.datetime]:

@@ -21,11 +21,12 @@ from typing import Annotated
 import duckdb
 import pandas as pd
 import typer
-from hoopcast_common.cli import AsOf
+from hoopcast_common.cli import AsOf, Now
+from hoopcast_common.clock import run_clock
 from hoopcast_common.dates import parse_date
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
-from hoopcast_common.games import game_day, upcoming_window
+from hoopcast_common.games import upcoming_window
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
@@ -43,16 +44,6 @@ Days = Annotated[
     typer.Option(
         "--days",
         help="Forecast the games dated as-of .. as-of + days (default PREDICTOR_DAYS, 7)",
-    ),
-]
-Now = Annotated[
-    str | None,
-    typer.Option(
-        "--now",
-        help="The pipeline's clock, ISO-8601 with a zone (e.g. 2026-02-07T09:00-05:00): games "
-        "tipping off after it are forecast, and it is stored as forecast_at (default "
-        "HOOPCAST_NOW, else the wall clock when as-of is today's game day, else 09:00 US "
-        "Eastern on as-of)",
     ),
 ]
 
@@ -77,19 +68,6 @@ def _days(settings: Settings, days: int | None) -> int:
     return value
 
 
-def _now(ctx: RunContext, settings: Settings, now: str | None) -> dt.datetime:
-    """The run's clock (:func:`predict.resolve_now`), put into the summary as ``now``."""
-    assert ctx.as_of is not None
-    moment, source = predict.resolve_now(
-        now, settings.get("HOOPCAST_NOW"), ctx.as_of, dt.datetime.now(dt.UTC)
-    )
-    if game_day(moment) != ctx.as_of:
-        log.warning("the clock %s is not on game day %s", moment.isoformat(), ctx.as_of)
-    ctx.extra["now"] = moment.isoformat()
-    ctx.extra["now_source"] = source
-    return moment
-
-
 @app.command()
 def upcoming(as_of: AsOf = None, days: Days = None, now: Now = None) -> None:
     """List the games not yet tipped off, dated as-of .. as-of + days; exit 99 when none."""
@@ -97,7 +75,7 @@ def upcoming(as_of: AsOf = None, days: Days = None, now: Now = None) -> None:
     def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
-        moment = _now(ctx, settings, now)
+        moment = run_clock(ctx, settings, now)
         conn = connect(db)
         try:
             games = predict.upcoming_games(conn, ctx.as_of, n_days, moment)
@@ -133,7 +111,7 @@ def predict_(
     def body(ctx: RunContext, settings: Settings, db: Path, models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
-        moment = _now(ctx, settings, now)
+        moment = run_clock(ctx, settings, now)
         conn = connect(db)
         try:
             serving = predict.load_active_models(conn, models)
@@ -188,7 +166,7 @@ def store(
     accepted for symmetry with ``predict``; the batch keeps the clock it was made with."""
 
     def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
-        _now(ctx, settings, now)
+        run_clock(ctx, settings, now)
         conn = connect(db)
         try:
             batch, n = predict.publish_batch(conn, batch_id)

@@ -1,7 +1,8 @@
 """Generate, stage and store forecasts of upcoming games, and backtest predictions of past ones.
 
-Daily forecasts: a run on game day D (``--as-of``) at the moment ``now`` on the pipeline's clock
-(``--now``, :func:`resolve_now`) forecasts every game not yet tipped off at ``now`` and dated
+Daily forecasts: a run on game day D (``--as-of``) at the moment ``now`` on the pipeline's
+clock (``--now``, :func:`hoopcast_common.clock.resolve_now`) forecasts every game not yet tipped
+off at ``now`` and dated
 D .. D + days (:func:`hoopcast_common.games.upcoming_window`), with one row per active model
 (the production model of each model name and every active challenger) in
 ``predictions.predictions`` (``run_kind = 'daily'``, ``forecast_at = now``, ``model_role`` =
@@ -31,9 +32,10 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+from hoopcast_common.clock import default_moment
 from hoopcast_common.db import one, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
-from hoopcast_common.games import EASTERN, game_day, upcoming_window
+from hoopcast_common.games import upcoming_window
 from hoopcast_ml import registry
 from hoopcast_ml.feature_table import QUALITY_FLAGS, feature_columns, load_upcoming
 from hoopcast_ml.model import GameModel
@@ -58,10 +60,6 @@ PREDICTION_COLUMNS = [
 ]
 KEY_COLUMNS = ["event_id", "model_name", "model_version", "run_kind", "forecast_at"]
 """Primary key of ``predictions.predictions``."""
-
-DEFAULT_FORECAST_TIME = dt.time(9, 0)
-"""The pipeline's clock on a past or future game day when nothing else sets it: 09:00 US
-Eastern (the daily run's time)."""
 
 
 @dataclass
@@ -115,56 +113,6 @@ def load_model_version(
     return ServingModel(entry, registry.load_model(model_dir, entry))
 
 
-def parse_moment(text: str, name: str) -> dt.datetime:
-    """An ISO-8601 moment with a time zone (``2026-02-07T09:00-05:00``, ``...Z``), as UTC.
-
-    Raises:
-        BadInputError: not ISO-8601, or no time zone (names ``name`` and the value).
-    """
-    try:
-        value = dt.datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise BadInputError(
-            f"{name}={text!r} is not an ISO-8601 moment (e.g. 2026-02-07T09:00-05:00)"
-        ) from exc
-    if value.tzinfo is None:
-        raise BadInputError(f"{name}={text!r} has no time zone (e.g. 2026-02-07T09:00-05:00)")
-    return value.astimezone(dt.UTC)
-
-
-def default_moment(day: dt.date) -> dt.datetime:
-    """09:00 US Eastern of game day ``day`` (:data:`DEFAULT_FORECAST_TIME`), as UTC."""
-    return dt.datetime.combine(day, DEFAULT_FORECAST_TIME, tzinfo=EASTERN).astimezone(dt.UTC)
-
-
-def resolve_now(
-    now_option: str | None,
-    setting: str | None,
-    as_of: dt.date,
-    wall_clock: dt.datetime,
-) -> tuple[dt.datetime, str]:
-    """The pipeline's clock of a run on game day ``as_of``: the moment deciding which games
-    have not tipped off yet, stored as ``forecast_at``.
-
-    In order: ``--now``; else the ``HOOPCAST_NOW`` setting; else the wall clock when
-    ``as_of`` is today's game day (US Eastern); else 09:00 US Eastern on ``as_of``.
-
-    Returns:
-        ``(moment in UTC, source)`` with source ``--now``, ``HOOPCAST_NOW``, ``wall clock``
-        or ``09:00 US Eastern``.
-
-    Raises:
-        BadInputError: a malformed or zone-less ``--now`` / ``HOOPCAST_NOW``.
-    """
-    if now_option:
-        return parse_moment(now_option, "--now"), "--now"
-    if setting:
-        return parse_moment(setting, "HOOPCAST_NOW"), "HOOPCAST_NOW"
-    if game_day(wall_clock) == as_of:
-        return wall_clock.astimezone(dt.UTC), "wall clock"
-    return default_moment(as_of), "09:00 US Eastern"
-
-
 def upcoming_games(
     conn: duckdb.DuckDBPyConnection, as_of: dt.date, days: int, now: dt.datetime
 ) -> pd.DataFrame:
@@ -210,7 +158,8 @@ def predict_frame(
     """One prediction row per (game, model): columns :data:`PREDICTION_COLUMNS`.
 
     ``as_of`` None (backtests) sets each row's as_of to its game date minus one day and
-    ``forecast_at`` None sets it to 09:00 US Eastern of that as_of (:func:`default_moment`).
+    ``forecast_at`` None sets it to 09:00 US Eastern of that as_of
+    (:func:`hoopcast_common.clock.default_moment`).
     """
     frames: list[pd.DataFrame] = []
     game_dates = [d.date() for d in pd.to_datetime(games["game_date"])]
