@@ -53,7 +53,13 @@ def test_three_game_days_forecast_every_game_on_its_game_day(tmp_path: Path) -> 
     assert summary["games"] > 20
     assert summary["forecasts_of_record"] == summary["games"]
     assert summary["made_on_game_day"] == summary["games"]
-    forecasters = {row["forecaster"] for row in summary["scorecard"]["overall"]}
-    assert {"model", "elo"} <= forecasters
+    # one progress line per game day on stderr
+    for day in ("2026-01-12", "2026-01-13", "2026-01-14"):
+        assert f"simulate: game day {day}: " in proc.stderr
+    # the betting line was fetched on each game day's morning by the pipeline's clock, so it
+    # is known before tip-off and scored on the same games
+    overall = {row["forecaster"]: row for row in summary["scorecard"]["overall"]}
+    assert {"model", "elo", "line"} <= set(overall)
+    assert 0 < overall["line"]["games"] <= summary["games"]
     model = next(r for r in summary["scorecard"]["overall"] if r["forecaster"] == "model")
     assert model["games"] == summary["games"] and 0 < model["log_loss"] < 0.7

@@ -190,7 +190,8 @@ def build_container_spec(
     Settings whose names look secret (:data:`SECRET_NAME`) go to ``private_environment``.
     Limits from :func:`hoopcast_airflow.config.resources_for`; network from
     ``HOOPCAST_DOCKER_NETWORK``; volume from ``HOOPCAST_DATA_VOLUME`` (default
-    ``hoopcast-data``).
+    ``hoopcast-data``; an absolute path is bind-mounted host folder, which the image user,
+    uid 50000 group 0, must be able to write).
 
     Raises:
         ConfigError: unknown profile or malformed limit settings.
@@ -213,12 +214,14 @@ def build_container_spec(
     public = {k: v for k, v in env.items() if k not in private}
     limits = resources_for(spec.service, orchestration)
     volume = orchestration.get("HOOPCAST_DATA_VOLUME") or DEFAULT_DATA_VOLUME
+    # An absolute path is a host folder (bind mount), e.g. hoopcast-simulate's warehouse folder.
+    mount_type = "bind" if volume.startswith("/") else "volume"
     return ContainerSpec(
         image=image_for(spec.service, orchestration),
         command=list(args),
         environment=public,
         private_environment=private,
-        mounts=[Mount(target=CONTAINER_DATA_DIR, source=volume, type="volume")],
+        mounts=[Mount(target=CONTAINER_DATA_DIR, source=volume, type=mount_type)],
         cpus=limits.cpus,
         nano_cpus=round(limits.cpus * 1_000_000_000),
         mem_limit=limits.memory,

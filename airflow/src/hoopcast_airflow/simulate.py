@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -43,8 +42,6 @@ import httpx
 import typer
 from hoopcast_common.dates import date_range, parse_date
 from hoopcast_common.games import EASTERN, game_day, is_final_sql
-
-log = logging.getLogger("hoopcast.simulate")
 
 PIPELINE_DAG = "hoopcast_pipeline"
 DAILY_DAGS = ("data_collection", "feature_engineering", "model_training", "prediction")
@@ -162,6 +159,36 @@ def prepare_airflow(airflow_home: Path, dags_folder: Path, runner: str) -> None:
     )
 
 
+def use_host_folder(db_path: Path) -> None:
+    """Let the stage containers of ``--runner docker`` work on the simulation's warehouse:
+    its folder bind-mounted at ``/data`` (``HOOPCAST_DATA_VOLUME``, made writable for the
+    images' group 0) and the host network, so that the replay server on 127.0.0.1 answers.
+
+    Raises:
+        typer.BadParameter: the warehouse file is not named as in the containers
+            (``/data/hoopcast.duckdb``).
+    """
+    from hoopcast_airflow.config import CONTAINER_DB
+
+    if db_path.name != Path(CONTAINER_DB).name:
+        raise typer.BadParameter(
+            f"HOOPCAST_DB={db_path}: --runner docker needs the file named "
+            f"{Path(CONTAINER_DB).name} (the containers open {CONTAINER_DB})"
+        )
+    folder = db_path.parent
+    for path in (folder, folder / "models"):
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(path.stat().st_mode | 0o070)
+    os.environ["HOOPCAST_DATA_VOLUME"] = str(folder)
+    os.environ["HOOPCAST_DOCKER_NETWORK"] = "host"
+
+
+def progress(message: str) -> None:
+    """One progress line on stderr, ``HH:MM:SS simulate: message`` (printed, not logged:
+    Airflow reconfigures logging when its DAGs run)."""
+    print(f"{time.strftime('%H:%M:%S')} simulate: {message}", file=sys.stderr, flush=True)
+
+
 def _run_dag(dags: dict[str, Any], dag_id: str, moment: dt.datetime) -> str:
     """Run one DAG run of ``dag_id`` at logical date ``moment`` with ``DAG.test``; its state."""
     run = dags[dag_id].test(logical_date=moment)
@@ -270,9 +297,6 @@ def simulate(
     ] = Path("airflow/dags"),
 ) -> None:
     """Operate hoopcast on the replay data for the game days FROM..TO and print a scorecard."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s simulate: %(message)s", stream=sys.stderr
-    )
     first, last = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}")
@@ -287,7 +311,10 @@ def simulate(
     db_path = Path(os.environ.get("HOOPCAST_DB") or "var/hoopcast.duckdb").resolve()
     os.environ["HOOPCAST_DB"] = str(db_path)
     home = (airflow_home or db_path.parent / "simulate-airflow").resolve()
+    if runner == "docker":
+        use_host_folder(db_path)
     started = time.monotonic()
+    progress(f"game days {first} .. {last}, {runner} runner, warehouse {db_path}")
     prepare_airflow(home, dags_folder.resolve(), runner)
 
     from airflow.dag_processing.dagbag import DagBag
@@ -313,21 +340,24 @@ def simulate(
                 result.states[dag_id] = _run_dag(bag.dags, dag_id, when)
             result.seconds = round(time.monotonic() - tick, 1)
             days.append(result)
-            log.info(
-                "game day %s: %s (%.0f s)",
-                day,
-                ", ".join(f"{k} {v}" for k, v in result.states.items()),
-                result.seconds,
+            progress(
+                f"game day {day}: "
+                + ", ".join(f"{k} {v}" for k, v in result.states.items())
+                + f" ({result.seconds:.0f} s)"
             )
             if result.failed:
                 break
     failed = [f"{r.day}: {', '.join(r.failed)}" for r in days if r.failed]
+    progress("scoring the forecasts of record (hoopcast-predictor scorecard)")
     summary: dict[str, Any] = {
         "command": "simulate",
         "from": first.isoformat(),
         "to": last.isoformat(),
         "runner": runner,
         "days_run": len(days),
+        "days": [
+            {"day": r.day.isoformat(), "seconds": r.seconds, "states": r.states} for r in days
+        ],
         "failed": failed,
         **summarize(db_path, first, last),
         "scorecard": scorecard(first, last),
