@@ -224,6 +224,9 @@ def test_every_stage_pod_from_the_catalog(bags: dict[str, Any]) -> None:
             assert volume.persistent_volume_claim.claim_name == "hoopcast-test-data"
             assert pod.metadata.namespace == "hoopcast-test"
             assert pod.spec.service_account_name == "stage-runner"
+            assert pod.spec.automount_service_account_token is False
+            context = pod.spec.security_context  # the images' user, uid 50000 in group 0
+            assert (context.run_as_user, context.run_as_group, context.fs_group) == (50000, 0, 0)
             assert [s.name for s in pod.spec.image_pull_secrets] == ["registry-login"]
             assert pod.spec.restart_policy == "Never"
 

@@ -20,7 +20,9 @@ upstream ids from XCom, backfill and training windows):
   ``HOOPCAST_ARTIFACTS`` when set, else ``HOOPCAST_DB=/data/hoopcast.duckdb`` and
   ``HOOPCAST_MODEL_DIR=/data/models`` on the PersistentVolumeClaim ``HOOPCAST_K8S_DATA_CLAIM``
   mounted at ``/data``;
-* namespace, service account, image pull Secrets and cluster access from
+* the images' non-root user (uid 50000, group 0; ``fsGroup`` 0 for the claim);
+* namespace, service account (its API token not mounted: the stages call no Kubernetes API),
+  image pull Secrets and cluster access from
   :func:`hoopcast_airflow.config.kubernetes_settings` (in-cluster config by default).
 
 Outcome, as with the Docker runner (:func:`~hoopcast_airflow.operators.summary_outcome` on the
@@ -69,6 +71,12 @@ from hoopcast_airflow.operators import (
 
 #: Name of the pod volume backed by the data claim (mounted at ``/data``).
 DATA_VOLUME_NAME = "hoopcast-data"
+
+#: The stage images' user (uid 50000, group 0; docker/base/Dockerfile); ``fs_group`` 0 makes
+#: the data claim group-writable for it.
+STAGE_SECURITY_CONTEXT = k8s.V1PodSecurityContext(
+    run_as_user=50000, run_as_group=0, run_as_non_root=True, fs_group=0
+)
 
 #: Log lines read back from a finished pod to find its run summary (the last JSON line).
 SUMMARY_TAIL_LINES = 200
@@ -266,6 +274,8 @@ class HoopcastPodOperator(KubernetesPodOperator):
             volume_mounts=pod.volume_mounts,
             namespace=pod.namespace,
             service_account_name=pod.service_account,
+            automount_service_account_token=False,  # the stages call no Kubernetes API
+            security_context=STAGE_SECURITY_CONTEXT,
             in_cluster=pod.in_cluster,
             image_pull_secrets=pod.image_pull_secrets,
             labels={"app.kubernetes.io/part-of": "hoopcast", "hoopcast/service": stage.service},
