@@ -152,7 +152,7 @@ def test_same_tasks_dependencies_and_limits_as_the_docker_runner(bags: dict[str,
                 assert list(op.skip_on_exit_code) == [99] == list(twin.skip_on_exit_code)
             else:
                 assert type(op) is type(twin), task_id
-    # 4 + 4 + 4 + 5 stage tasks in the stage DAGs, the same again in the pipeline
+    # 5 + 4 + 4 + 5 stage tasks in the stage DAGs, the same again in the pipeline
     assert stage_tasks == 2 * (5 + 4 + 4 + 5)
     pipeline = kube.dags[PIPELINE_DAG_ID].task_dict
     assert pipeline["model_training.train_model"].xcom_values == {
