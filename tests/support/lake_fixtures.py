@@ -32,7 +32,21 @@ import httpx
 import pytest
 from hoopcast_common.warehouse import S3Store, Warehouse, duckdb_warehouse
 
-PG_BIN = Path(os.environ.get("HOOPCAST_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """Folder of Debian's PostgreSQL server binaries (the newest installed major version), or
+    ``HOOPCAST_TEST_PG_BIN``."""
+    explicit = os.environ.get("HOOPCAST_TEST_PG_BIN")
+    if explicit:
+        return Path(explicit)
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    return found[-1] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 PG_USER = "hoopcast"
 BUCKET = "hoopcast"
 
