@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pytest
 from hoopcast_common import db, forecasts, quality
 from hoopcast_common.errors import ConfigError
 from hoopcast_common.settings import Settings, load_settings
 from hoopcast_common.snapshot import open_snapshot, publish_snapshot
-from hoopcast_common.warehouse import Warehouse
+from hoopcast_common.warehouse import Warehouse, extension_file, load_extension
 
 
 def _settings(tmp_path: Path, env_file: str, environ: dict[str, str]) -> Settings:
@@ -127,3 +128,26 @@ def test_migrations_upserts_and_reads_on_the_warehouse(
     finally:
         reader.close()
     assert [(r["stage"], r["command"]) for r in fresh] == [("features", "build")]
+
+
+def test_lake_extensions_load_from_their_wheels_offline() -> None:
+    """The three extensions a lake needs are files inside the installed PyPI wheels, built for
+    this duckdb version, and load with DuckDB's own autoinstall switched off."""
+    conn = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        for name in ("ducklake", "postgres_scanner", "httpfs"):
+            path = extension_file(name)
+            assert path is not None and path.is_file(), name
+            assert f"v{duckdb.__version__}" in path.parts
+            load_extension(conn, name)
+        loaded = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT extension_name FROM duckdb_extensions() WHERE loaded"
+            ).fetchall()
+        }
+    finally:
+        conn.close()
+    assert {"ducklake", "postgres_scanner", "httpfs"} <= loaded

@@ -190,14 +190,20 @@ def extension_file(name: str) -> Path | None:
 def load_extension(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     """Install and load DuckDB extension ``name`` (``ducklake``, ``postgres_scanner`` or
     ``httpfs``) from its PyPI wheel (offline); without the wheel, from DuckDB's own extension
-    repository (needs internet access).
+    repository (needs internet access). An extension already installed for this duckdb
+    version (DuckDB's extension folder is per version) is only loaded.
 
     Raises:
         ConfigError: neither the wheel nor the repository could provide it.
     """
+    installed = conn.execute(
+        "SELECT installed FROM duckdb_extensions() WHERE extension_name = ?", [name]
+    ).fetchall()
     path = extension_file(name)
     try:
-        if path is not None:
+        if installed and installed[0][0]:
+            pass  # in this duckdb version's extension folder already: loading is enough
+        elif path is not None:
             conn.execute(f"INSTALL '{path}'")
         else:
             log.info("no wheel for the DuckDB extension %s: installing from its repository", name)
