@@ -75,6 +75,7 @@ def test_lake_ddl_strips_what_ducklake_lacks() -> None:
     )
 
 
+@pytest.mark.warehouse
 def test_migrations_upserts_and_reads_on_the_warehouse(
     warehouse: tuple[Warehouse, dict[str, str]],
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hoopcast_common import forecasts
 from hoopcast_common.games import game_day_start
 from hoopcast_common.snapshot import open_snapshot
@@ -13,6 +14,7 @@ from hoopcast_common.warehouse import Warehouse
 from ml_testing import AS_OF, SPLIT, run_cli, stage_env
 
 
+@pytest.mark.warehouse
 def test_ingestion_to_predictions_on_the_warehouse(
     warehouse: tuple[Warehouse, dict[str, str]], replay_server: str
 ) -> None:
