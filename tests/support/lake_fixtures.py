@@ -231,6 +231,7 @@ def _start_weed(root: Path, weed: str) -> S3Server:
             f"-admin.port={admin}",
             "-admin.ui=false",
             "-webdav=false",
+            "-master.telemetry=false",  # no usage report to the internet
             f"-bucket={BUCKET}",
         ],
         stdout=log,
