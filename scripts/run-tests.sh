@@ -17,3 +17,9 @@ else
   echo "run-tests: no Docker engine reachable (or HOOPCAST_SKIP_IMAGES=1): container tests will skip" >&2
 fi
 "$UV" run pytest "$@"
+if [ $# -eq 0 ]; then
+  # the warehouse-backend tests once more on a DuckLake (real PostgreSQL + S3 server;
+  # skipped with the reason where their binaries are missing)
+  echo "run-tests: the warehouse tests on DuckLake (--warehouse=ducklake)" >&2
+  "$UV" run pytest -m warehouse --warehouse=ducklake
+fi

@@ -7,4 +7,8 @@ Shared fixtures live in ``tests/support`` as pytest plugins, one module per reso
   against that server (copied per test so tests never share writes).
 """
 
-pytest_plugins = ["support.replay_fixtures", "support.warehouse_fixtures"]
+pytest_plugins = [
+    "support.replay_fixtures",
+    "support.warehouse_fixtures",
+    "support.lake_fixtures",
+]

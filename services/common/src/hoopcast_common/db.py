@@ -1,4 +1,8 @@
-"""DuckDB access: one warehouse file, versioned migrations, transactions, lock-conflict retry.
+"""Warehouse access: the one connection factory, versioned migrations, transactions.
+
+The warehouse is a DuckDB file or a DuckLake (:mod:`hoopcast_common.warehouse`, setting
+``HOOPCAST_WAREHOUSE``); :func:`connect` opens either, so stage SQL names ``schema.table`` the
+same way on both.
 
 DuckDB allows one writing process per database file (DESIGN.md, "Data layers"); writers are
 serialised by the Airflow pool ``hoopcast_duckdb``. A process that finds the file locked by
@@ -34,6 +38,12 @@ from tenacity import (
 )
 
 from hoopcast_common.errors import BadInputError, WarehouseBusyError
+from hoopcast_common.warehouse import (
+    Warehouse,
+    attach_lake,
+    duckdb_warehouse,
+    is_lake_connection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +114,37 @@ def _open(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyCon
     return retrying(duckdb.connect, path, read_only=read_only)
 
 
+WarehouseTarget = Warehouse | Path | str
+"""What :func:`connect` opens: a :class:`~hoopcast_common.warehouse.Warehouse` (from
+``Settings.warehouse``) or the path of a DuckDB file."""
+
+
+def as_warehouse(target: WarehouseTarget) -> Warehouse:
+    """``target`` as a :class:`~hoopcast_common.warehouse.Warehouse` (a path is a DuckDB file)."""
+    return target if isinstance(target, Warehouse) else duckdb_warehouse(target)
+
+
 def connect(
-    path: Path | str,
+    target: WarehouseTarget,
     *,
     read_only: bool = False,
     migrate: bool = True,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file at ``path``.
+    """Open the warehouse ``target``: a DuckDB file, or a DuckLake attached as ``lake`` and
+    made the default database (``USE lake``) of a fresh in-memory DuckDB.
 
-    A writable connection creates the file's folder if needed and applies pending migrations
-    (unless ``migrate=False``). While another process holds DuckDB's file lock, opening is
-    retried with exponential backoff for up to ``lock_timeout`` seconds (stage runs pass the
-    ``HOOPCAST_DB_LOCK_TIMEOUT`` setting).
+    A lake has no file lock (its writers commit optimistically, see :func:`transaction`), so
+    ``read_only`` and ``lock_timeout`` apply to DuckDB files only; pending migrations are
+    applied to a lake on every writable open as to a file.
+
+    Raises (lake): UpstreamUnavailableError naming the PostgreSQL catalog endpoint (exit 3);
+    ConfigError when an extension is missing.
+
+    A writable connection to a file creates the file's folder if needed and applies pending
+    migrations (unless ``migrate=False``). While another process holds DuckDB's file lock,
+    opening is retried with exponential backoff for up to ``lock_timeout`` seconds (stage runs
+    pass the ``HOOPCAST_DB_LOCK_TIMEOUT`` setting).
 
     Raises:
         WarehouseBusyError: the file was still locked by another process after
@@ -125,7 +153,21 @@ def connect(
             a DuckDB file.
         MigrationError: see :func:`apply_migrations`.
     """
-    path = Path(path)
+    warehouse = as_warehouse(target)
+    if warehouse.is_lake:
+        conn = duckdb.connect(
+            ":memory:",
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
+        try:
+            attach_lake(conn, warehouse)
+            if migrate and not read_only:
+                apply_migrations(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+    path = warehouse.path
     if read_only and not path.exists():
         raise BadInputError(f"HOOPCAST_DB={path}: the database file does not exist yet")
     if not read_only:
@@ -149,10 +191,12 @@ def connect(
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    """True when the table ``schema.name`` exists (tables only, not views)."""
+    """True when the table ``schema.name`` exists in the connection's current database (the
+    DuckDB file, or the attached lake) — tables only, not views."""
     # duckdb_tables(), not information_schema.tables: the view costs ~4x more per call
     row = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
+        " AND schema_name = ? AND table_name = ?",
         [schema, name],
     ).fetchone()
     return bool(row and row[0])
@@ -172,13 +216,20 @@ def apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[int]:
     Each migration runs in its own transaction together with its ``ops.schema_migrations``
     row, so a failing migration leaves the database at the previous version. Safe to re-run.
 
+    On a DuckLake each migration's SQL is first passed through :func:`lake_ddl` (no
+    PRIMARY KEY/UNIQUE/CHECK, no sequences there); the recorded sha256 is the file's.
+
     Raises:
         MigrationError: an applied migration's file changed since (sha256 differs).
     """
+    lake = is_lake_connection(conn)
     conn.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    if lake:
+        _create_lake_writer(conn)
+    key = "" if lake else " PRIMARY KEY"
     conn.execute(
         "CREATE TABLE IF NOT EXISTS ops.schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,"
+        f" version INTEGER NOT NULL{key}, name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
     )
     done = applied_versions(conn)
@@ -192,7 +243,7 @@ def apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[int]:
                 )
             continue
         with transaction(conn):
-            conn.execute(migration.sql)
+            conn.execute(lake_ddl(migration.sql) if lake else migration.sql)
             conn.execute(
                 "INSERT INTO ops.schema_migrations (version, name, sha256) VALUES (?, ?, ?)",
                 [migration.version, migration.name, migration.sha256],
@@ -202,16 +253,97 @@ def apply_migrations(conn: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+_SEQUENCE_STMT = re.compile(r"CREATE\s+SEQUENCE[^;]*;", re.IGNORECASE)
+_NEXTVAL_DEFAULT = re.compile(r"\s+DEFAULT\s+nextval\s*\([^)]*\)", re.IGNORECASE)
+_COLUMN_KEY = re.compile(r"\s+(PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.IGNORECASE)
+_TABLE_CONSTRAINT = re.compile(r",?\s*\b(PRIMARY\s+KEY|UNIQUE|CHECK)\s*\(", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def lake_ddl(sql: str) -> str:
+    """A migration's SQL as DuckLake accepts it: comments, ``CREATE SEQUENCE`` statements,
+    ``DEFAULT nextval(...)``, ``PRIMARY KEY``/``UNIQUE`` and ``CHECK (...)`` constraints
+    removed; everything else unchanged.
+
+    Safe because every write path keeps its keys unique itself (MERGE on the key, or DELETE
+    then INSERT, inside :func:`transaction`, which serialises lake writers; ids that a
+    sequence gives on DuckDB are given by the writer: docs/DESIGN.md, "Warehouse backends").
+    """
+    sql = _COMMENT.sub("", sql)
+    sql = _SEQUENCE_STMT.sub("", sql)
+    sql = _NEXTVAL_DEFAULT.sub("", sql)
+    sql = _COLUMN_KEY.sub("", sql)
+    out: list[str] = []
+    pos = 0
+    while match := _TABLE_CONSTRAINT.search(sql, pos):
+        out.append(sql[pos : match.start()])
+        depth, end = 1, match.end()
+        while depth and end < len(sql):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            end += 1
+        pos = end
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+LAKE_WRITER_TABLE = "ops.lake_writer"
+"""One-row table every DuckLake write transaction updates (:func:`transaction`)."""
+
+
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` and re-raise on any exception."""
+    """``BEGIN`` … ``COMMIT``, or ``ROLLBACK`` and re-raise on any exception.
+
+    On a DuckLake the transaction also updates the one row of :data:`LAKE_WRITER_TABLE`, so two
+    write transactions that overlap in time conflict at commit (DuckLake refuses a commit that
+    deletes rows another commit deleted since): one commits, the other raises
+    :class:`~hoopcast_common.errors.WarehouseBusyError` (exit 3) and leaves nothing. Writers
+    are thereby serialised as on a DuckDB file, which is what keeps keys unique on a lake.
+    """
+    lake = is_lake_connection(conn)
     conn.execute("BEGIN TRANSACTION")
     try:
+        if lake:
+            _claim_lake_writer(conn)
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except duckdb.TransactionException as exc:
+        if not lake:
+            raise
+        raise WarehouseBusyError(
+            "the DuckLake warehouse is busy: another writer committed a conflicting change"
+            f" first; nothing of this transaction was written (retry): {exc}"
+        ) from exc
+
+
+def _create_lake_writer(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create :data:`LAKE_WRITER_TABLE` with its one row (first open of a new lake)."""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {LAKE_WRITER_TABLE} (writer INTEGER NOT NULL,"
+        " claimed_at TIMESTAMPTZ NOT NULL, claims BIGINT NOT NULL)"
+    )
+    conn.execute(
+        f"INSERT INTO {LAKE_WRITER_TABLE} SELECT 1, now(), 0"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {LAKE_WRITER_TABLE})"
+    )
+
+
+def _claim_lake_writer(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(f"UPDATE {LAKE_WRITER_TABLE} SET claimed_at = now(), claims = claims + 1")
+
+
+def next_id(conn: duckdb.DuckDBPyConnection, table: str, column: str) -> int:
+    """The first free id of ``table.column`` (``max + 1``, 1 for an empty table).
+
+    The writer's way of numbering rows where a DuckDB file uses a sequence (a DuckLake has
+    none); unique because it is called inside :func:`transaction`, which serialises writers.
+    """
+    row = one(conn, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
+    return int(row[0]) if row else 1
 
 
 def table_count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -230,3 +362,45 @@ def one(
     """
     rows = conn.execute(sql, params or []).fetchall()
     return tuple(rows[0]) if rows else None
+
+
+def merge_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    key: Sequence[str],
+    columns: Sequence[str],
+    updates: Sequence[str] | None = None,
+    *,
+    params: Sequence[Any] | None = None,
+) -> None:
+    """Upsert by ``key``: ``MERGE INTO table USING (source)``, updating matched rows and
+    inserting the others. The one upsert of both backends (a DuckLake has no PRIMARY KEY, so
+    no ``INSERT … ON CONFLICT``/``INSERT OR REPLACE``).
+
+    Args:
+        table: schema-qualified target table (alias ``t`` in ``updates``).
+        source: a query or registered relation with the ``columns`` (alias ``s``); at most
+            one row per key (MERGE refuses to update one row twice).
+        key: the columns identifying a row.
+        columns: the columns inserted; matched rows get every non-key one of them (``col =
+            s.col``) unless ``updates`` gives the SET list (expressions over ``t`` and ``s``).
+        params: values of the ``?`` placeholders in ``source``.
+
+    Call inside :func:`transaction`, which on a DuckLake serialises writers and so keeps the
+    key unique.
+    """
+    sets = (
+        list(updates) if updates is not None else [f"{c} = s.{c}" for c in columns if c not in key]
+    )
+    on = " AND ".join(f"t.{k} = s.{k}" for k in key)
+    source_sql = (
+        source if source.lstrip().upper().startswith("SELECT") else f"SELECT * FROM {source}"
+    )
+    matched = f" WHEN MATCHED THEN UPDATE SET {', '.join(sets)}" if sets else ""
+    conn.execute(
+        f"MERGE INTO {table} AS t USING ({source_sql}) AS s ON ({on}){matched}"
+        f" WHEN NOT MATCHED THEN INSERT ({', '.join(columns)})"
+        f" VALUES ({', '.join('s.' + c for c in columns)})",
+        list(params or []),
+    )

@@ -175,11 +175,19 @@ def store_results(
 ) -> None:
     """Write ``results`` to :data:`RESULTS_TABLE` under ``run_id`` in their own transaction
     (also for failed checks, so a stopped stage leaves its evidence); idempotent per
-    ``(run_id, target, check_name)``."""
+    ``(run_id, target, check_name)``: rows of those keys are deleted, then inserted (the last
+    result of a key wins), which works alike on a DuckDB file and a DuckLake."""
     now = dt.datetime.now(dt.UTC)
+    latest = {(r.check.target, r.check.name): r for r in results}  # last result per key
+    if not latest:
+        return
     with transaction(conn):
         conn.executemany(
-            f"INSERT OR REPLACE INTO {RESULTS_TABLE} ({', '.join(RESULT_COLUMNS)})"
+            f"DELETE FROM {RESULTS_TABLE} WHERE run_id = ? AND target = ? AND check_name = ?",
+            [[run_id, target, name] for target, name in latest],
+        )
+        conn.executemany(
+            f"INSERT INTO {RESULTS_TABLE} ({', '.join(RESULT_COLUMNS)})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
@@ -196,7 +204,7 @@ def store_results(
                     r.detail,
                     now,
                 ]
-                for r in results
+                for r in latest.values()
             ],
         )
 

@@ -46,18 +46,25 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar, overload
 
 import duckdb
 
 from hoopcast_common.dates import default_as_of, parse_date
-from hoopcast_common.db import DEFAULT_LOCK_TIMEOUT_S, LOCK_TIMEOUT_SETTING, connect, transaction
+from hoopcast_common.db import (
+    DEFAULT_LOCK_TIMEOUT_S,
+    LOCK_TIMEOUT_SETTING,
+    WarehouseTarget,
+    as_warehouse,
+    connect,
+    transaction,
+)
 from hoopcast_common.errors import EXIT_OK, BadInputError, HoopcastError
 from hoopcast_common.logging import configure_logging
 from hoopcast_common.settings import DEFAULT_PROFILE, Settings, load_settings
 from hoopcast_common.snapshot import publish_snapshot
+from hoopcast_common.warehouse import storage_errors
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +125,13 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def _begin(
-    db_path: Path, ctx: RunContext, started: dt.datetime, lock_timeout: float
+    db_path: WarehouseTarget, ctx: RunContext, started: dt.datetime, lock_timeout: float
 ) -> duckdb.DuckDBPyConnection:
     """Open the run's lock-holding connection, mark stale ``running`` rows ``abandoned`` and
     insert this run's ``running`` row; returns the open connection.
+
+    On a DuckLake, where runs may overlap (no file lock), other runs' ``running`` rows are
+    left alone: only a file's lock proves that nobody else is running.
 
     Raises:
         WarehouseBusyError: another process kept the file locked for ``lock_timeout`` s.
@@ -130,10 +140,14 @@ def _begin(
     conn = connect(db_path, lock_timeout=lock_timeout)
     try:
         with transaction(conn):
-            stale = conn.execute(
-                "SELECT run_id, stage, command, started_at FROM ops.stage_runs"
-                " WHERE status = 'running'"
-            ).fetchall()
+            stale = (
+                []
+                if as_warehouse(db_path).is_lake
+                else conn.execute(
+                    "SELECT run_id, stage, command, started_at FROM ops.stage_runs"
+                    " WHERE status = 'running'"
+                ).fetchall()
+            )
             if stale:
                 conn.execute(
                     "UPDATE ops.stage_runs SET status = 'abandoned', finished_at = ?, error = ?"
@@ -166,7 +180,7 @@ def _begin(
 
 def _finish(
     conn: duckdb.DuckDBPyConnection,
-    db_path: Path,
+    db_path: WarehouseTarget,
     ctx: RunContext,
     status: str,
     code: int,
@@ -177,12 +191,13 @@ def _finish(
     Failures here are logged, never raised: the body's work is committed already.
     """
     try:
-        conn.execute(
-            "UPDATE ops.stage_runs SET finished_at = ?, status = ?, exit_code = ?, counts = ?,"
-            " error = ? WHERE run_id = ?",
-            [dt.datetime.now(dt.UTC), status, code, json.dumps(ctx.counts), error, ctx.run_id],
-        )
-    except duckdb.Error as exc:
+        with transaction(conn):
+            conn.execute(
+                "UPDATE ops.stage_runs SET finished_at = ?, status = ?, exit_code = ?,"
+                " counts = ?, error = ? WHERE run_id = ?",
+                [dt.datetime.now(dt.UTC), status, code, json.dumps(ctx.counts), error, ctx.run_id],
+            )
+    except (duckdb.Error, HoopcastError) as exc:
         log.warning("cannot finish stage run record in %s: %s", db_path, exc)
         return
     if status != "success":
@@ -199,7 +214,7 @@ def run_stage(
     command: str,
     as_of: dt.date | None,
     profile: str,
-    db_path: Path | None,
+    db_path: WarehouseTarget | None,
     body: Callable[[RunContext], None],
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
 ) -> int:
@@ -218,7 +233,8 @@ def run_stage(
     with _sigterm_interrupts():
         try:
             if db_path is not None:
-                conn = _begin(db_path, ctx, started, lock_timeout)
+                with storage_errors(as_warehouse(db_path)):
+                    conn = _begin(db_path, ctx, started, lock_timeout)
             body(ctx)
         except HoopcastError as exc:
             status, code, error = exc.status, exc.exit_code, str(exc)
@@ -338,19 +354,38 @@ def run_command(
         return run_stage(
             stage=stage, command=command, as_of=None, profile=profile, db_path=None, body=fail
         )
-    db_path = settings.db_path
+    try:
+        warehouse = settings.warehouse
+    except HoopcastError as exc:
+        bad = exc
+
+        def fail_warehouse(_ctx: RunContext) -> None:
+            raise bad
+
+        return run_stage(
+            stage=stage,
+            command=command,
+            as_of=as_of,
+            profile=settings.profile,
+            db_path=None,
+            body=fail_warehouse,
+        )
+    exists = warehouse.is_lake or warehouse.path.exists()
 
     def body(ctx: RunContext) -> None:
-        if needs_db and not db_path.exists():
-            raise BadInputError(f"HOOPCAST_DB={db_path}: no warehouse yet; run ingestion first")
-        work(ctx, prepared)
+        if needs_db and not exists:
+            raise BadInputError(
+                f"HOOPCAST_DB={warehouse.path}: no warehouse yet; run ingestion first"
+            )
+        with storage_errors(warehouse):
+            work(ctx, prepared)
 
     return run_stage(
         stage=stage,
         command=command,
         as_of=as_of,
         profile=settings.profile,
-        db_path=db_path if db_path.exists() or not needs_db else None,
+        db_path=warehouse if exists or not needs_db else None,
         body=body,
         lock_timeout=lock_timeout,
     )

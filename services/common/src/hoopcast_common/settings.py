@@ -23,6 +23,7 @@ from typing import TypeVar
 from dotenv import dotenv_values
 
 from hoopcast_common.errors import ConfigError
+from hoopcast_common.warehouse import S3Store, Warehouse, parse_warehouse
 
 T = TypeVar("T")
 
@@ -125,6 +126,62 @@ class Settings:
         raw = self.values.get("HOOPCAST_DB") or DEFAULT_LOCAL_DB
         path = Path(raw)
         return path if path.is_absolute() else Path.cwd() / path
+
+    def secret(self, key: str) -> str | None:
+        """A credential: the content of the file named by ``<key>_FILE`` (trailing newline
+        removed), else ``key`` from the process environment; None when neither is set.
+
+        Raises:
+            ConfigError: ``key`` is set in an env file (secrets never go there), or the
+                ``_FILE`` cannot be read. Messages name the setting, never the value.
+        """
+        file_key = f"{key}_FILE"
+        file_path = self.values.get(file_key)
+        if file_path:
+            try:
+                return Path(file_path).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"setting {file_key}={file_path!r}: cannot read: {exc}") from exc
+        value = self.values.get(key)
+        if value is None or value == "":
+            return None
+        if self.sources.get(key) != "environment":
+            raise ConfigError(
+                f"setting {key} is a secret but is set in {self.sources.get(key)}; give it as"
+                f" {file_key} (a file readable only by the service) or in the environment"
+            )
+        return value
+
+    @property
+    def warehouse(self) -> Warehouse:
+        """The warehouse of ``HOOPCAST_WAREHOUSE`` (default: the DuckDB file
+        :attr:`db_path`); see :mod:`hoopcast_common.warehouse`.
+
+        Raises:
+            ConfigError: a malformed ``HOOPCAST_WAREHOUSE`` or missing lake settings.
+        """
+        raw = self.values.get("HOOPCAST_WAREHOUSE")
+        if not raw or not raw.startswith("ducklake:"):
+            return parse_warehouse(raw, db_path=self.db_path)
+        endpoint = self.values.get("HOOPCAST_LAKE_S3_ENDPOINT") or ""
+        url_style = self.values.get("HOOPCAST_LAKE_S3_URL_STYLE") or "path"
+        if url_style not in {"path", "vhost"}:
+            raise ConfigError(f"setting HOOPCAST_LAKE_S3_URL_STYLE={url_style!r}: path or vhost")
+        s3 = S3Store(
+            endpoint=endpoint,
+            region=self.values.get("HOOPCAST_LAKE_S3_REGION") or "us-east-1",
+            url_style=url_style,
+            use_ssl=self.get_bool("HOOPCAST_LAKE_S3_USE_SSL", True),
+            key_id=self.secret("HOOPCAST_LAKE_S3_KEY_ID"),
+            secret=self.secret("HOOPCAST_LAKE_S3_SECRET"),
+        )
+        return parse_warehouse(
+            raw,
+            db_path=self.db_path,
+            data_path=self.values.get("HOOPCAST_LAKE_DATA_PATH"),
+            s3=s3,
+            pg_password=self.secret("HOOPCAST_LAKE_PG_PASSWORD"),
+        )
 
 
 def load_settings(

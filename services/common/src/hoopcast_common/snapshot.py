@@ -6,6 +6,10 @@ the writer's file: each writing stage publishes, after its commit, a copy of the
 to :func:`snapshot_path`, written to a temporary file and renamed over the previous snapshot in
 one step (``os.replace``), so a reader sees either the old snapshot or the new one, never a
 half-written file.
+
+A DuckLake needs no snapshot: its readers never block its writers (each reader sees the last
+committed lake snapshot), so :func:`publish_snapshot` does nothing there and
+:func:`open_snapshot` opens the lake itself.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from hoopcast_common.db import WarehouseTarget, as_warehouse, connect
+
 log = logging.getLogger(__name__)
 
 
@@ -26,9 +32,10 @@ def snapshot_path(db_path: Path) -> Path:
     return db_path.with_name(f"{db_path.stem}.snapshot.duckdb")
 
 
-def publish_snapshot(conn: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
+def publish_snapshot(conn: duckdb.DuckDBPyConnection, db_path: WarehouseTarget) -> Path | None:
     """Publish the warehouse behind ``conn`` (the writer's open connection to ``db_path``,
-    outside any transaction) as :func:`snapshot_path` of ``db_path`` and return that path.
+    outside any transaction) as :func:`snapshot_path` of ``db_path`` and return that path;
+    None, and nothing done, for a DuckLake (module docstring).
 
     ``CHECKPOINT`` writes every committed change into the database file (and empties its
     write-ahead log); the writer holds DuckDB's file lock, so nothing changes the file while it
@@ -41,6 +48,10 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
         duckdb.Error: the checkpoint failed; OSError: the copy failed. The previous snapshot
             is left as it was either way.
     """
+    warehouse = as_warehouse(db_path)
+    if warehouse.is_lake:
+        return None
+    db_path = warehouse.path
     target = snapshot_path(db_path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -54,13 +65,18 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, db_path: Path) -> Path:
     return target
 
 
-def open_snapshot(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published snapshot of ``db_path``.
+def open_snapshot(db_path: WarehouseTarget) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot of ``db_path``; for a DuckLake, a
+    connection to the lake itself (no migrations applied).
 
     Raises:
         FileNotFoundError: no stage has published a snapshot yet.
+        UpstreamUnavailableError: the lake's catalog is unreachable.
     """
-    target = snapshot_path(db_path)
+    warehouse = as_warehouse(db_path)
+    if warehouse.is_lake:
+        return connect(warehouse, read_only=True, migrate=False)
+    target = snapshot_path(warehouse.path)
     if not target.exists():
         raise FileNotFoundError(
             f"{target}: no snapshot published yet (a writing stage publishes it after its commit)"

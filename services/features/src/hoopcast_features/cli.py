@@ -55,7 +55,7 @@ def _execute(command: str, as_of_text: str | None, work: Work) -> None:
 
     def body(ctx: RunContext, settings: Settings) -> None:
         assert ctx.as_of is not None
-        conn = connect(settings.db_path)
+        conn = connect(settings.warehouse)
         try:
             _tune(conn, settings)
             work(conn, ctx, ctx.as_of)

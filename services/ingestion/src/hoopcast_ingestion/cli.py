@@ -111,7 +111,7 @@ def _ingest(ctx: RunContext, settings: Settings, steps: IngestBody, now: str | N
     assert ctx.as_of is not None
     as_of = ctx.as_of
     moment = run_clock(ctx, settings, now)
-    conn = connect(settings.db_path)
+    conn = connect(settings.warehouse)
     try:
         clock = running_clock(store.clock_start(conn, moment))
 
@@ -244,7 +244,7 @@ def lines(as_of: AsOf = None, from_raw: FromRaw = False, now: Now = None) -> Non
         await ing.collect_pregame_summaries(day)
 
     def rederive(ctx: RunContext, settings: Settings) -> None:
-        conn = connect(settings.db_path)
+        conn = connect(settings.warehouse)
         try:
             rederive_lines(conn, ctx, settings.get_int("HOOPCAST_INGEST_BATCH_SIZE", 250))
         finally:
@@ -274,7 +274,7 @@ def storage_command(as_of: AsOf = None, prune: Prune = False) -> None:
             raise BadInputError(f"setting HOOPCAST_RAW_RETENTION_DAYS={days} must be >= 0")
         assert ctx.as_of is not None
         before = storage.cutoff(ctx.as_of, days)
-        conn = connect(settings.db_path)
+        conn = connect(settings.warehouse)
         try:
             conn.execute("CHECKPOINT")
             if prune:
@@ -325,7 +325,7 @@ def check(as_of: AsOf = None) -> None:
     """Core data-quality checks, stored in ops.quality_checks; exit 2 on a blocking failure."""
 
     def body(ctx: RunContext, settings: Settings) -> None:
-        conn = connect(settings.db_path)
+        conn = connect(settings.warehouse)
         try:
             results = quality.run_checks(conn)
             quality.store_results(conn, ctx.run_id, results, ctx.as_of)

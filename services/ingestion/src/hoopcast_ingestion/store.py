@@ -1,7 +1,8 @@
 """Writes to the warehouse: ``raw.responses`` first, then bulk upserts into ``core``.
 
 Rows travel as Arrow tables registered on the DuckDB connection and are written with one
-``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` per table and batch (no per-row statements).
+``MERGE INTO ... USING`` (:func:`hoopcast_common.db.merge_rows`) per table and batch (no
+per-row statements).
 Callers wrap a batch in :func:`hoopcast_common.db.transaction` so that a batch is stored
 whole or not at all.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from hoopcast_common.db import merge_rows, next_id
 
 from hoopcast_ingestion.client import Fetched
 from hoopcast_ingestion.parse import PLAYER_STAT_COLUMNS, TEAM_STAT_COLUMNS
@@ -219,7 +221,7 @@ def _unregister(conn: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 def _dedupe(rows: Sequence[Row], key: Sequence[str]) -> list[Row]:
-    """Last row wins per key (ON CONFLICT cannot update one row twice in one statement)."""
+    """Last row wins per key (MERGE cannot update one row twice in one statement)."""
     by_key: dict[tuple[Any, ...], Row] = {}
     for row in rows:
         by_key[tuple(row[k] for k in key)] = row
@@ -241,23 +243,19 @@ def upsert(conn: duckdb.DuckDBPyConnection, spec_name: str, rows: Sequence[Row])
     name = f"_batch_{spec_name}"
     conn.register(name, table)
     try:
-        cols = ", ".join(spec.columns)
         sets = []
         for col in spec.columns:
             if col in spec.key or col in spec.keep:
                 continue
             if col in spec.coalesce:
-                sets.append(f"{col} = coalesce(excluded.{col}, {col})")
+                sets.append(f"{col} = coalesce(s.{col}, t.{col})")
             else:
-                sets.append(f"{col} = excluded.{col}")
+                sets.append(f"{col} = s.{col}")
         sets.append("updated_at = now()")
         select = ", ".join(
             f"coalesce({c}, false) AS {c}" if c == "is_d1" else c for c in spec.columns
         )
-        conn.execute(
-            f"INSERT INTO {spec.table} ({cols}) SELECT {select} FROM {name} "
-            f"ON CONFLICT ({', '.join(spec.key)}) DO UPDATE SET {', '.join(sets)}"
-        )
+        merge_rows(conn, spec.table, f"SELECT {select} FROM {name}", spec.key, spec.columns, sets)
     finally:
         _unregister(conn, name)
     return len(unique)
@@ -265,7 +263,8 @@ def upsert(conn: duckdb.DuckDBPyConnection, spec_name: str, rows: Sequence[Row])
 
 def store_raw(conn: duckdb.DuckDBPyConnection, responses: Sequence[Fetched]) -> list[int]:
     """Insert responses into ``raw.responses``; an unchanged body (same endpoint, request
-    key and sha256) only bumps ``last_fetched_at`` and ``status``.
+    key and sha256) only bumps ``last_fetched_at`` and ``status``. New rows are numbered
+    after the largest ``response_id`` (call inside ``transaction``, which serialises writers).
 
     Returns:
         the ``response_id`` of each response, in input order.
@@ -308,12 +307,28 @@ def store_raw(conn: duckdb.DuckDBPyConnection, responses: Sequence[Fetched]) -> 
     conn.register("_raw_batch", unique_table)
     conn.register("_raw_all", batch.select(["i", "endpoint", "request_key", "sha256"]))
     try:
-        conn.execute(
-            "INSERT INTO raw.responses (endpoint, request_key, url, params, status, fetched_at,"
-            " last_fetched_at, body, sha256) SELECT endpoint, request_key, url, params::JSON,"
-            " status, fetched_at, fetched_at, body, sha256 FROM _raw_batch"
-            " ON CONFLICT (endpoint, request_key, sha256) DO UPDATE SET"
-            " last_fetched_at = excluded.last_fetched_at, status = excluded.status"
+        first_id = next_id(conn, "raw.responses", "response_id")
+        merge_rows(
+            conn,
+            "raw.responses",
+            "SELECT ? + row_number() OVER (ORDER BY i) - 1 AS response_id, endpoint,"
+            " request_key, url, params::JSON AS params, status, fetched_at,"
+            " fetched_at AS last_fetched_at, body, sha256 FROM _raw_batch",
+            ("endpoint", "request_key", "sha256"),
+            (
+                "response_id",
+                "endpoint",
+                "request_key",
+                "url",
+                "params",
+                "status",
+                "fetched_at",
+                "last_fetched_at",
+                "body",
+                "sha256",
+            ),
+            ["last_fetched_at = s.last_fetched_at", "status = s.status"],
+            params=[first_id],
         )
         found = conn.execute(
             "SELECT a.i, r.response_id FROM _raw_all a JOIN raw.responses r"
@@ -385,9 +400,11 @@ def get_watermark(conn: duckdb.DuckDBPyConnection, collector: str) -> dt.date | 
 
 def set_watermark(conn: duckdb.DuckDBPyConnection, collector: str, day: dt.date) -> None:
     """Upsert the watermark of ``collector``."""
-    conn.execute(
-        "INSERT INTO ops.watermarks (collector, watermark, updated_at) VALUES (?, ?, now())"
-        " ON CONFLICT (collector) DO UPDATE SET watermark = excluded.watermark,"
-        " updated_at = excluded.updated_at",
-        [collector, day],
+    merge_rows(
+        conn,
+        "ops.watermarks",
+        "SELECT ?::VARCHAR AS collector, ?::DATE AS watermark, now() AS updated_at",
+        ("collector",),
+        ("collector", "watermark", "updated_at"),
+        params=[collector, day],
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from hoopcast_common.db import one
+from hoopcast_common.db import next_id, one
 from hoopcast_common.errors import BadInputError
 from hoopcast_common.settings import Settings
 
@@ -182,9 +182,16 @@ def _record_change(
     reason: str,
 ) -> None:
     conn.execute(
-        "INSERT INTO ml.stage_changes (model_name, version, from_stage, to_stage, reason) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [entry_name, version, from_stage, to_stage, reason],
+        "INSERT INTO ml.stage_changes (change_id, model_name, version, from_stage, to_stage,"
+        " reason) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            next_id(conn, "ml.stage_changes", "change_id"),
+            entry_name,
+            version,
+            from_stage,
+            to_stage,
+            reason,
+        ],
     )
 
 

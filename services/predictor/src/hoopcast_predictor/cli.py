@@ -24,7 +24,7 @@ import typer
 from hoopcast_common.cli import AsOf, Now
 from hoopcast_common.clock import run_clock
 from hoopcast_common.dates import parse_date
-from hoopcast_common.db import connect
+from hoopcast_common.db import WarehouseTarget, as_warehouse, connect
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.games import upcoming_window
 from hoopcast_common.runs import RunContext, run_command
@@ -51,12 +51,12 @@ Days = Annotated[
 def _execute(
     command: str,
     as_of_text: str | None,
-    body: Callable[[RunContext, Settings, Path, Path], None],
+    body: Callable[[RunContext, Settings, WarehouseTarget, Path], None],
 ) -> None:
     """Run ``body(ctx, settings, db_path, model_dir)`` as one logged predictor run."""
 
     def run(ctx: RunContext, settings: Settings) -> None:
-        body(ctx, settings, settings.db_path, model_dir(settings))
+        body(ctx, settings, settings.warehouse, model_dir(settings))
 
     raise typer.Exit(run_command(STAGE, command, as_of_text, run))
 
@@ -72,7 +72,7 @@ def _days(settings: Settings, days: int | None) -> int:
 def upcoming(as_of: AsOf = None, days: Days = None, now: Now = None) -> None:
     """List the games not yet tipped off, dated as-of .. as-of + days; exit 99 when none."""
 
-    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: WarehouseTarget, _models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
         moment = run_clock(ctx, settings, now)
@@ -108,7 +108,7 @@ def predict_(
     """Forecast every game not yet tipped off, dated as-of .. as-of + days, with every active
     model; games with flagged features are withheld. The summary's batch_id names the batch."""
 
-    def body(ctx: RunContext, settings: Settings, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: WarehouseTarget, models: Path) -> None:
         assert ctx.as_of is not None
         n_days = _days(settings, days)
         moment = run_clock(ctx, settings, now)
@@ -165,7 +165,7 @@ def store(
     forecast from each of its model versions, and no other row changed. ``--now`` is
     accepted for symmetry with ``predict``; the batch keeps the clock it was made with."""
 
-    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: WarehouseTarget, _models: Path) -> None:
         run_clock(ctx, settings, now)
         conn = connect(db)
         try:
@@ -187,14 +187,14 @@ def store(
 def _export(
     ctx: RunContext,
     conn: duckdb.DuckDBPyConnection,
-    db: Path,
+    db: WarehouseTarget,
     window: tuple[dt.date, int, dt.datetime | None],
 ) -> None:
     """Write the forecast exports of ``window`` = (game day, days after it, the run's clock);
     a failure is reported, the stored predictions stay."""
     day, days, moment = window
     try:
-        ctx.extra["exports"] = exports.write_exports(conn, db, day, days, moment)
+        ctx.extra["exports"] = exports.write_exports(conn, as_warehouse(db).path, day, days, moment)
     except (duckdb.Error, OSError) as exc:
         log.warning("forecast exports of %s not written: %s", day, exc)
         ctx.extra["exports_error"] = str(exc)
@@ -203,7 +203,7 @@ def _export(
 app.command("show")(show.show)
 
 
-def _evaluate(ctx: RunContext, db: Path) -> None:
+def _evaluate(ctx: RunContext, db: WarehouseTarget) -> None:
     conn = connect(db)
     try:
         rows = evaluation.evaluate(conn, dt.datetime.now(dt.UTC))
@@ -226,7 +226,7 @@ def _evaluate(ctx: RunContext, db: Path) -> None:
     ]
 
 
-def _scorecard(ctx: RunContext, settings: Settings, db: Path) -> None:
+def _scorecard(ctx: RunContext, settings: Settings, db: WarehouseTarget) -> None:
     conn = connect(db)
     try:
         card = scorecard.rebuild(
@@ -266,7 +266,7 @@ def evaluate_(as_of: AsOf = None) -> None:
     """Join predictions to final results: rebuild predictions.prediction_evaluations and the
     scorecard (as `scorecard` does)."""
 
-    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: WarehouseTarget, _models: Path) -> None:
         _evaluate(ctx, db)
         _scorecard(ctx, settings, db)
 
@@ -278,7 +278,7 @@ def scorecard_(as_of: AsOf = None) -> None:
     """Rebuild predictions.scorecard_games and predictions.scorecard: the forecasts of record
     of final games against Elo, the betting line and ESPN's predictor, on the same games."""
 
-    def body(ctx: RunContext, settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, settings: Settings, db: WarehouseTarget, _models: Path) -> None:
         _scorecard(ctx, settings, db)
 
     _execute("scorecard", as_of, body)
@@ -309,7 +309,7 @@ def backtest(
     production model yet (the prediction DAG's backtest_model task then skips).
     """
 
-    def body(ctx: RunContext, _settings: Settings, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, _settings: Settings, db: WarehouseTarget, models: Path) -> None:
         start, end = _backtest_window(from_, to, days, ctx.as_of)
         ctx.extra["window"] = [start.isoformat(), end.isoformat()]
         conn = connect(db)
@@ -379,9 +379,11 @@ def report_(
     """Write calibration.png, rolling_accuracy.png, scorecard.png (by week) and summary.txt
     (evaluations, then the scorecard overall and by week); print where they are."""
 
-    def body(ctx: RunContext, _settings: Settings, db: Path, _models: Path) -> None:
+    def body(ctx: RunContext, _settings: Settings, db: WarehouseTarget, _models: Path) -> None:
         assert ctx.as_of is not None
-        out_dir = Path(out) if out else db.parent / "reports" / ctx.as_of.isoformat()
+        out_dir = (
+            Path(out) if out else as_warehouse(db).path.parent / "reports" / ctx.as_of.isoformat()
+        )
         conn = connect(db)
         try:
             scored = evaluation.scored_predictions(conn)

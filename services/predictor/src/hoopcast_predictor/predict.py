@@ -33,7 +33,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 from hoopcast_common.clock import default_moment
-from hoopcast_common.db import one, transaction
+from hoopcast_common.db import merge_rows, one, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.games import upcoming_window
 from hoopcast_ml import registry
@@ -230,8 +230,9 @@ class Batch:
 def record_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, *, stored: bool) -> None:
     """Insert (or replace) the ``predictions.forecast_batches`` row of ``batch`` (call inside
     a transaction)."""
+    conn.execute("DELETE FROM predictions.forecast_batches WHERE batch_id = ?", [batch.batch_id])
     conn.execute(
-        "INSERT OR REPLACE INTO predictions.forecast_batches (batch_id, as_of, forecast_at, "
+        "INSERT INTO predictions.forecast_batches (batch_id, as_of, forecast_at, "
         "first_day, last_day, event_ids, withheld, models, stored_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN current_timestamp END)",
         [
@@ -365,10 +366,12 @@ def write_verified(
     if not rows.empty:
         conn.register("incoming_predictions", rows)
         try:
-            one(
+            merge_rows(
                 conn,
-                f"INSERT OR REPLACE INTO predictions.predictions ({_INSERT_COLUMNS}) "
+                "predictions.predictions",
                 f"SELECT {_INSERT_COLUMNS} FROM incoming_predictions",
+                KEY_COLUMNS,
+                PREDICTION_COLUMNS,
             )
         finally:
             conn.unregister("incoming_predictions")

@@ -114,7 +114,7 @@ def show(
         except ValueError:
             typer.echo(f"--as-of {as_of!r}: expected a date YYYY-MM-DD", err=True)
             raise typer.Exit(2) from None
-    db = load_settings("predictor").db_path
+    db = load_settings("predictor").warehouse
     try:
         conn = open_snapshot(db)
     except FileNotFoundError as exc:

@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 from hoopcast_common.cli import AsOf
 from hoopcast_common.dates import parse_date
-from hoopcast_common.db import connect, transaction
+from hoopcast_common.db import WarehouseTarget, connect, transaction
 from hoopcast_common.runs import RunContext, run_command
 from hoopcast_common.settings import Settings
 from hoopcast_ml import registry
@@ -61,7 +61,7 @@ ValidateTo = Annotated[
 ]
 
 
-Body = Callable[[RunContext, TrainerConfig, Path, Path], None]
+Body = Callable[[RunContext, TrainerConfig, WarehouseTarget, Path], None]
 """A command body: (run context, training config, DuckDB path, model folder)."""
 
 
@@ -75,7 +75,7 @@ def _execute(command: str, as_of_text: str | None, body: Body) -> None:
     def run(ctx: RunContext, resolved: tuple[Settings, TrainerConfig]) -> None:
         settings, cfg = resolved
         ctx.extra["model_name"] = cfg.model_name
-        body(ctx, cfg, settings.db_path, model_dir(settings))
+        body(ctx, cfg, settings.warehouse, model_dir(settings))
 
     def prepare(settings: Settings) -> tuple[Settings, TrainerConfig]:
         return settings, TrainerConfig.from_settings(settings)
@@ -103,7 +103,7 @@ def _report(ctx: RunContext, run: pipeline.TrainingRun, *counts: str) -> None:
     ctx.extra.update(run.summary())
 
 
-Step = Callable[[Path, Path, TrainerConfig, str | None], pipeline.TrainingRun]
+Step = Callable[[WarehouseTarget, Path, TrainerConfig, str | None], pipeline.TrainingRun]
 """A DAG step after ``dataset``: (DuckDB path, model folder, config, run id) → the run."""
 
 
@@ -112,7 +112,7 @@ def _execute_step(
 ) -> None:
     """Run ``step`` on training run ``run_id`` (default: latest ready) as one logged run."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         _report(ctx, step(db, models, cfg, run_id), count)
 
     _execute(command, as_of, body)
@@ -121,7 +121,7 @@ def _execute_step(
 def _new_training_run(
     ctx: RunContext,
     cfg: TrainerConfig,
-    db: Path,
+    db: WarehouseTarget,
     models: Path,
     window: tuple[str | None, str | None, str | None, str | None],
     force: bool = False,
@@ -161,7 +161,7 @@ def dataset(
     """Snapshot training and validation sets (time-based split) as a new training run; exit
     99 when no game became final since the last registered version's data."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         window = (train_from, train_until, validate_from, validate_to)
         run = _new_training_run(ctx, cfg, db, models, window, force)
         _report(ctx, run, "train_games", "validation_games")
@@ -198,7 +198,7 @@ def train(
 ) -> None:
     """dataset + fit + evaluate + register in one go (exit 99 like ``dataset``)."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         window = (train_from, train_until, validate_from, validate_to)
         run = _new_training_run(ctx, cfg, db, models, window, force)
         pipeline.step_fit(db, models, cfg, run.run_id)
@@ -213,7 +213,7 @@ def train(
 def list_(as_of: AsOf = None) -> None:
     """Print the registered versions (one line each on stderr; all in the summary)."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         conn = connect(db)
         try:
             entries = registry.list_models(conn, cfg.model_name)
@@ -243,7 +243,7 @@ def promote(
 ) -> None:
     """Force VERSION to production (bypasses the gate; the current production is archived)."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         conn = connect(db)
         try:
             entry = registry.get(conn, cfg.model_name, version)
@@ -261,7 +261,7 @@ def promote(
 def rollback(as_of: AsOf = None) -> None:
     """Restore the previous production model (the current one is archived)."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         conn = connect(db)
         try:
             with transaction(conn):
@@ -282,7 +282,7 @@ def challenger(
 ) -> None:
     """Mark a candidate as an active challenger (it gets daily predictions too), or unmark it."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         conn = connect(db)
         try:
             if not off:
@@ -296,7 +296,9 @@ def challenger(
     _execute("challenger", as_of, body)
 
 
-def _storage(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path, apply: bool) -> None:
+def _storage(
+    ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path, apply: bool
+) -> None:
     conn = connect(db)
     try:
         folders = storage.inventory(conn, models, cfg.model_name, cfg.keep_archived)
@@ -321,7 +323,7 @@ def _storage(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path, apply:
 def storage_(as_of: AsOf = None) -> None:
     """Sizes of the model artefact folders and which ones `prune` would delete."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         _storage(ctx, cfg, db, models, apply=False)
 
     _execute("storage", as_of, body)
@@ -332,7 +334,7 @@ def prune(as_of: AsOf = None) -> None:
     """Delete artefact folders outside the retention rule: archived versions beyond the
     TRAINER_KEEP_ARCHIVED most recent, and the working folders of finished training runs."""
 
-    def body(ctx: RunContext, cfg: TrainerConfig, db: Path, models: Path) -> None:
+    def body(ctx: RunContext, cfg: TrainerConfig, db: WarehouseTarget, models: Path) -> None:
         _storage(ctx, cfg, db, models, apply=True)
 
     _execute("prune", as_of, body)

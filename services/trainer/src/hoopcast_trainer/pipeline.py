@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from hoopcast_common.db import connect, one, transaction
+from hoopcast_common.db import WarehouseTarget, connect, one, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_ml import model as model_io
 from hoopcast_ml import registry, row_mapping
@@ -100,7 +100,7 @@ _run = row_mapping.RowMapping(
 _RUN_COLUMNS = _run.columns
 
 
-def get_run(db_path: Path, run_id: str) -> TrainingRun:
+def get_run(db_path: WarehouseTarget, run_id: str) -> TrainingRun:
     """The training run ``run_id``.
 
     Raises:
@@ -116,7 +116,9 @@ def get_run(db_path: Path, run_id: str) -> TrainingRun:
     return _run(row)
 
 
-def _pick_run(db_path: Path, model_name: str, step: str, run_id: str | None) -> TrainingRun:
+def _pick_run(
+    db_path: WarehouseTarget, model_name: str, step: str, run_id: str | None
+) -> TrainingRun:
     """The training run ``step`` works on: ``run_id``, or — only when exactly one run of
     ``model_name`` is open (not yet registered) — that run.
 
@@ -157,7 +159,7 @@ def _pick_run(db_path: Path, model_name: str, step: str, run_id: str | None) -> 
     return open_runs[0]
 
 
-def _update(db_path: Path, run_id: str, **columns: Any) -> None:
+def _update(db_path: WarehouseTarget, run_id: str, **columns: Any) -> None:
     conn = connect(db_path)
     try:
         sets = ", ".join(f"{name} = ?" for name in columns)
@@ -175,7 +177,7 @@ def new_run_id() -> str:
 
 
 def step_dataset(
-    db_path: Path,
+    db_path: WarehouseTarget,
     model_dir: Path,
     cfg: TrainerConfig,
     *,
@@ -330,7 +332,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 
 def step_fit(
-    db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
+    db_path: WarehouseTarget, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
 ) -> TrainingRun:
     """Fit the binary and regression LightGBM models of a run that finished ``dataset``."""
     run = _pick_run(db_path, cfg.model_name, "fit", run_id)
@@ -414,7 +416,7 @@ def evaluate_frame(fitted: model_io.GameModel, frame: pd.DataFrame) -> dict[str,
 
 
 def step_evaluate(
-    db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
+    db_path: WarehouseTarget, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
 ) -> TrainingRun:
     """Score a fitted run on its validation window against the baselines; saved with the model."""
     run = _pick_run(db_path, cfg.model_name, "evaluate", run_id)
@@ -556,7 +558,7 @@ def gate_sample(
 
 
 def step_register(
-    db_path: Path, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
+    db_path: WarehouseTarget, model_dir: Path, cfg: TrainerConfig, run_id: str | None = None
 ) -> TrainingRun:
     """Register an evaluated run as a new version and apply the promotion gate.
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from hoopcast_common.db import next_id, transaction
 from hoopcast_ml import registry
 
 
@@ -103,7 +104,8 @@ def prune(
     conn: duckdb.DuckDBPyConnection, model_dir: Path, folders: list[StoredFolder]
 ) -> list[StoredFolder]:
     """Delete the folders of ``folders`` not kept; note pruned versions in
-    ``ml.stage_changes``. Returns the deleted ones."""
+    ``ml.stage_changes``, one transaction per folder (ids from
+    :func:`hoopcast_common.db.next_id`). Returns the deleted ones."""
     deleted: list[StoredFolder] = []
     for item in folders:
         if item.keep:
@@ -112,9 +114,11 @@ def prune(
         deleted.append(item)
         if item.kind == "version":
             model_name = item.path.split("/")[0]
-            conn.execute(
-                "INSERT INTO ml.stage_changes (model_name, version, from_stage, to_stage, "
-                "reason) VALUES (?, ?, 'archived', 'archived', 'artefacts pruned')",
-                [model_name, item.name],
-            )
+            with transaction(conn):
+                conn.execute(
+                    "INSERT INTO ml.stage_changes (change_id, model_name, version, from_stage,"
+                    " to_stage, reason)"
+                    " VALUES (?, ?, ?, 'archived', 'archived', 'artefacts pruned')",
+                    [next_id(conn, "ml.stage_changes", "change_id"), model_name, item.name],
+                )
     return deleted
