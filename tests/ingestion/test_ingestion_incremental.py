@@ -50,7 +50,7 @@ def test_incremental_data_collection(
     # The first run's clock is 09:00 US Eastern of its game day (no --now); what it fetched is
     # stamped with it.
     assert query(
-        db, "SELECT min(fetched_at) >= TIMESTAMPTZ '2025-01-20 14:00Z' FROM raw.responses"
+        db, "SELECT min(fetched_at) >= TIMESTAMPTZ '2025-01-20 14:00:00+00' FROM raw.responses"
     ) == [(True,)]
     # Same game day again, two hours later: only the look-ahead scoreboards change; nothing
     # else is fetched (teams and rosters are fresh, every final game's summary is stored).
