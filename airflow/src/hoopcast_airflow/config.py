@@ -1,14 +1,17 @@
-"""Orchestration settings: runner mode, env profile, warehouse path, Docker options.
+"""Orchestration settings: runner mode, env profile, warehouse path, Docker and Kubernetes options.
 
 Resolved through :func:`hoopcast_common.settings.load_settings` for the service ``airflow``
 (``env/<profile>/common.env``, then ``env/<profile>/airflow.env``, then the Airflow process
 environment). Settings read here:
 
-* ``HOOPCAST_RUNNER`` — ``docker`` (default; one container per stage task) or ``local``
-  (the stage's console script in a subprocess; machines without Docker).
+* ``HOOPCAST_RUNNER`` — ``docker`` (default; one container per stage task), ``local``
+  (the stage's console script in a subprocess; machines without Docker) or ``kubernetes``
+  (one pod per stage task; :mod:`hoopcast_airflow.pod_operator`).
 * ``HOOPCAST_ENV`` — the default env profile of stage tasks (a run's ``profile`` param wins).
 * ``HOOPCAST_DB`` — the warehouse the sensors read (relative paths: from the project root).
-* ``HOOPCAST_IMAGE_TAG`` (default ``latest``), ``HOOPCAST_DOCKER_NETWORK``,
+* ``HOOPCAST_IMAGE_REGISTRY`` (optional prefix of the image names, e.g.
+  ``registry.example.com``), ``HOOPCAST_IMAGE_TAG`` (default ``latest``),
+  ``HOOPCAST_DOCKER_NETWORK``,
   ``HOOPCAST_DATA_VOLUME`` (default ``hoopcast-data``; empty or ``none``: no data volume, as
   in the compose profile ``cluster`` whose warehouse is a DuckLake), ``HOOPCAST_CPUS_<SERVICE>``,
   ``HOOPCAST_MEMORY_<SERVICE>`` (override the catalog's container limits).
@@ -21,6 +24,10 @@ environment). Settings read here:
   else the local socket; compose: the ``docker-proxy`` service, which allows only the calls of
   a stage container's life).
 
+* ``HOOPCAST_K8S_*`` — the kubernetes runner's namespace, service account, Secrets, data
+  volume claim and cluster access (:func:`kubernetes_settings`); ``HOOPCAST_WAREHOUSE`` and
+  ``HOOPCAST_ARTIFACTS`` — the warehouse backend and artefact store handed to its pods.
+
 Local mode hands a stage process only the environment it needs: :func:`stage_process_env`.
 """
 
@@ -30,15 +37,19 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast, get_args
 
 from hoopcast_common.errors import ConfigError
 from hoopcast_common.settings import PROFILES, Settings, load_settings, project_root
 
 from hoopcast_airflow.catalog import RESOURCES, Resources
 
-Runner = Literal["docker", "local"]
+Runner = Literal["docker", "local", "kubernetes"]
+
+#: The values of ``HOOPCAST_RUNNER``.
+RUNNERS: tuple[str, ...] = get_args(Runner)
 
 #: Paths inside the stage containers (DESIGN.md "Images and compose").
 CONTAINER_DATA_DIR = "/data"
@@ -111,18 +122,18 @@ def resolve_profile(requested: str | None) -> str:
 
 
 def runner_mode(settings: Settings) -> Runner:
-    """``HOOPCAST_RUNNER`` as ``docker`` or ``local``.
+    """``HOOPCAST_RUNNER`` as ``docker`` (default), ``local`` or ``kubernetes``.
 
     Raises:
-        ConfigError: any other value (names the setting and where it came from).
+        ConfigError: any other value (names the value, the setting and where it came from).
     """
     raw = (settings.get("HOOPCAST_RUNNER") or "docker").strip().lower()
-    if raw not in ("docker", "local"):
-        raise ConfigError(
-            f"setting HOOPCAST_RUNNER={raw!r} (from "
-            f"{settings.sources.get('HOOPCAST_RUNNER', '?')}) must be 'docker' or 'local'"
-        )
-    return "docker" if raw == "docker" else "local"
+    if raw in RUNNERS:
+        return cast(Runner, raw)
+    raise ConfigError(
+        f"setting HOOPCAST_RUNNER={raw!r} (from "
+        f"{settings.sources.get('HOOPCAST_RUNNER', '?')}) must be one of {list(RUNNERS)}"
+    )
 
 
 def warehouse_path(settings: Settings) -> Path:
@@ -148,8 +159,11 @@ def resources_for(service: str, settings: Settings) -> Resources:
 
 
 def image_for(service: str, settings: Settings) -> str:
-    """Image of a stage: ``hoopcast/<service>:<HOOPCAST_IMAGE_TAG or latest>``."""
-    return f"hoopcast/{service}:{settings.get('HOOPCAST_IMAGE_TAG') or 'latest'}"
+    """Image of a stage: ``[<HOOPCAST_IMAGE_REGISTRY>/]hoopcast/<service>:<HOOPCAST_IMAGE_TAG
+    or latest>`` (the registry prefix without a trailing slash; unset = the engine's default)."""
+    registry = (settings.get("HOOPCAST_IMAGE_REGISTRY") or "").strip().rstrip("/")
+    name = f"hoopcast/{service}:{settings.get('HOOPCAST_IMAGE_TAG') or 'latest'}"
+    return f"{registry}/{name}" if registry else name
 
 
 def stage_process_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -229,3 +243,71 @@ def console_script(name: str) -> Path:
             "project root, or set HOOPCAST_VENV_BIN to the venv's bin folder)"
         )
     return path
+
+
+#: Defaults of the kubernetes runner's settings (``env/<profile>/airflow.env`` may set them).
+DEFAULT_K8S_NAMESPACE = "hoopcast"
+DEFAULT_K8S_SERVICE_ACCOUNT = "hoopcast-stage"
+DEFAULT_K8S_SECRET = "hoopcast-secrets"
+DEFAULT_K8S_DATA_CLAIM = "hoopcast-data"
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    """Where and how the kubernetes runner starts stage pods.
+
+    Attributes:
+        namespace: namespace of the pods (``HOOPCAST_K8S_NAMESPACE``, default ``hoopcast``).
+        service_account: service account of the pods (``HOOPCAST_K8S_SERVICE_ACCOUNT``,
+            default ``hoopcast-stage``; the stages call no Kubernetes API).
+        secret: the Kubernetes Secret holding, under their own names as keys, the profile's
+            settings that look secret (``HOOPCAST_K8S_SECRET``, default ``hoopcast-secrets``).
+        env_from_secrets: Secrets whose every key becomes an environment variable of each pod
+            (``HOOPCAST_K8S_ENV_FROM_SECRETS``, comma-separated, default none; e.g. DuckLake's
+            PostgreSQL and S3 credentials).
+        data_claim: the PersistentVolumeClaim mounted at ``/data`` while the warehouse or the
+            artefact store are files (``HOOPCAST_K8S_DATA_CLAIM``, default ``hoopcast-data``).
+        in_cluster: the Kubernetes API from the in-cluster service-account config
+            (``HOOPCAST_K8S_IN_CLUSTER``, default true), else the provider's connection
+            ``kubernetes_default`` / kube config.
+        image_pull_secrets: Secrets for pulling the stage images
+            (``HOOPCAST_K8S_IMAGE_PULL_SECRETS``, comma-separated, default none).
+        warehouse: ``HOOPCAST_WAREHOUSE`` when set (the warehouse backend, DESIGN.md "Data
+            layers"), else None (the DuckDB file ``/data/hoopcast.duckdb`` on the claim).
+        artifacts: ``HOOPCAST_ARTIFACTS`` when set (the artefact store), else None (models under
+            ``/data/models`` on the claim).
+    """
+
+    namespace: str
+    service_account: str
+    secret: str
+    env_from_secrets: tuple[str, ...]
+    data_claim: str
+    in_cluster: bool
+    image_pull_secrets: tuple[str, ...]
+    warehouse: str | None
+    artifacts: str | None
+
+
+def _names(settings: Settings, key: str) -> tuple[str, ...]:
+    """A comma-separated list setting as a tuple of non-empty names."""
+    return tuple(n.strip() for n in (settings.get(key) or "").split(",") if n.strip())
+
+
+def kubernetes_settings(settings: Settings) -> KubernetesSettings:
+    """The kubernetes runner's settings from the ``airflow`` service's ``settings``.
+
+    Raises:
+        ConfigError: ``HOOPCAST_K8S_IN_CLUSTER`` is not a boolean.
+    """
+    return KubernetesSettings(
+        namespace=settings.get("HOOPCAST_K8S_NAMESPACE") or DEFAULT_K8S_NAMESPACE,
+        service_account=settings.get("HOOPCAST_K8S_SERVICE_ACCOUNT") or DEFAULT_K8S_SERVICE_ACCOUNT,
+        secret=settings.get("HOOPCAST_K8S_SECRET") or DEFAULT_K8S_SECRET,
+        env_from_secrets=_names(settings, "HOOPCAST_K8S_ENV_FROM_SECRETS"),
+        data_claim=settings.get("HOOPCAST_K8S_DATA_CLAIM") or DEFAULT_K8S_DATA_CLAIM,
+        in_cluster=settings.get_bool("HOOPCAST_K8S_IN_CLUSTER", True),
+        image_pull_secrets=_names(settings, "HOOPCAST_K8S_IMAGE_PULL_SECRETS"),
+        warehouse=settings.get("HOOPCAST_WAREHOUSE") or None,
+        artifacts=settings.get("HOOPCAST_ARTIFACTS") or None,
+    )

@@ -43,6 +43,7 @@ from hoopcast_airflow.catalog import (
     Schedule,
     TaskSpec,
 )
+from hoopcast_airflow.config import airflow_settings, runner_mode
 from hoopcast_airflow.operators import HoopcastStageOperator
 from hoopcast_airflow.sensors import (
     FeaturesReadySensor,
@@ -126,6 +127,13 @@ def make_task(
 ) -> BaseOperator:
     """One operator for a catalog task (inside the current DAG / task group context).
 
+    Stage tasks are :class:`~hoopcast_airflow.operators.HoopcastStageOperator` (runners
+    ``docker`` and ``local``) or, with ``HOOPCAST_RUNNER=kubernetes`` where the DAGs are
+    parsed, :class:`~hoopcast_airflow.pod_operator.HoopcastPodOperator`.
+
+    Raises:
+        ConfigError: ``HOOPCAST_RUNNER`` is not a known runner (names the value).
+
     ``in_pipeline``: the task is part of ``hoopcast_pipeline`` — no outlets, and sensors poke
     for at most a minute (poke mode) instead of rescheduling for the stage DAG's timeout.
     """
@@ -144,6 +152,18 @@ def make_task(
             **args,
         )
     outlets = [] if in_pipeline else [ASSETS[name] for name in spec.outlets]
+    if runner_mode(airflow_settings()) == "kubernetes":
+        # Imported only here: the Kubernetes client is not needed by the other runners.
+        from hoopcast_airflow.pod_operator import HoopcastPodOperator
+
+        return HoopcastPodOperator(
+            task_id=spec.task_id,
+            stage=spec,
+            pool=DUCKDB_POOL,
+            outlets=outlets,
+            trigger_rule=rule,
+            **args,
+        )
     return HoopcastStageOperator(
         task_id=spec.task_id,
         stage=spec,
@@ -227,7 +247,9 @@ def build_pipeline_dag(doc_md: str | None = None) -> DAG:
             if previous_last is not None:
                 previous_last >> ops[0]
             previous_last = ops[-1]
-            stage_ops.extend(op for op in ops if isinstance(op, HoopcastStageOperator))
+            stage_ops.extend(
+                op for op, task in zip(ops, spec.tasks, strict=True) if not task.sensor
+            )
         stage_task_ids = [op.task_id for op in stage_ops]
 
         @task(task_id="pipeline_summary", trigger_rule="none_failed")

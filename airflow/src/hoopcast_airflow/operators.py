@@ -38,6 +38,7 @@ from hoopcast_common.errors import (
     EXIT_NOTHING_TO_DO,
     EXIT_OK,
     BadInputError,
+    ConfigError,
     HoopcastError,
 )
 from hoopcast_common.games import game_day
@@ -51,6 +52,7 @@ from hoopcast_airflow.config import (
     CONTAINER_MODEL_DIR,
     FORWARDED_ENV,
     SECRET_NAME,
+    Runner,
     airflow_settings,
     console_script,
     data_volume,
@@ -175,6 +177,33 @@ def xcom_template(task_id: str, key: str) -> str:
     return f"{{{{ (ti.xcom_pull(task_ids='{task_id}') or {{}}).get('{key}') or '' }}}}"
 
 
+def stage_environment(service: str, profile: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings a stage container or pod of ``service`` gets under ``profile``.
+
+    ``env/<profile>/common.env`` + ``env/<profile>/<service>.env`` (via
+    :func:`hoopcast_common.settings.load_settings`, without the Airflow process environment),
+    then ``HOOPCAST_ENV=<profile>`` and, when set in ``environ`` (the Airflow process
+    environment), the names of :data:`FORWARDED_ENV`. Secret-looking names are still in it:
+    split them off with :func:`split_secrets`.
+
+    Raises:
+        ConfigError: unknown profile.
+    """
+    stage = load_settings(service, profile=profile, environ={})
+    env: dict[str, str] = {k: v for k, v in stage.values.items() if v is not None}
+    env["HOOPCAST_ENV"] = profile
+    for key in FORWARDED_ENV:
+        if environ.get(key):
+            env[key] = environ[key]
+    return env
+
+
+def split_secrets(env: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """``(public, secret)``: ``env`` split by whether a name looks secret (:data:`SECRET_NAME`)."""
+    secret = {k: v for k, v in env.items() if SECRET_NAME.search(k)}
+    return {k: v for k, v in env.items() if k not in secret}, secret
+
+
 def build_container_spec(
     spec: TaskSpec,
     profile: str,
@@ -203,21 +232,10 @@ def build_container_spec(
     """
     environ = os.environ if environ is None else environ
     orchestration = load_settings("airflow", profile=profile, environ=environ)
-    stage = load_settings(spec.service, profile=profile, environ={})
-    env: dict[str, str] = {k: v for k, v in stage.values.items() if v is not None}
-    env.update(
-        {
-            "HOOPCAST_ENV": profile,
-            "HOOPCAST_DB": CONTAINER_DB,
-            "HOOPCAST_MODEL_DIR": CONTAINER_MODEL_DIR,
-        }
-    )
-    for key in FORWARDED_ENV:
-        if environ.get(key):
-            env[key] = environ[key]
-    private = {k: v for k, v in env.items() if SECRET_NAME.search(k)}
+    env = stage_environment(spec.service, profile, environ)
+    env.update({"HOOPCAST_DB": CONTAINER_DB, "HOOPCAST_MODEL_DIR": CONTAINER_MODEL_DIR})
+    public, private = split_secrets(env)
     private.update(stage_credentials(environ))
-    public = {k: v for k, v in env.items() if k not in private}
     limits = resources_for(spec.service, orchestration)
     volume = data_volume(orchestration)
     mounts = []
@@ -338,13 +356,13 @@ class HoopcastStageOperator(DockerOperator):
 
         Returns ``(runner, args)``. Raises ConfigError/BadInputError for bad params.
         """
-        params: Mapping[str, Any] = context.get("params") or {}
-        profile = resolve_profile(params.get("profile"))
-        settings = airflow_settings(profile)
-        runner = runner_mode(settings)
-        stage_values = load_settings(self.stage.service, profile=profile).values
-        clock = resolve_clock(params, stage_values, run_moment(context))
-        args = build_args(self.stage, clock, params, self.xcom_values)
+        profile, runner, args = resolve_run(self.stage, context, self.xcom_values)
+        if runner == "kubernetes":
+            raise ConfigError(
+                f"HOOPCAST_RUNNER=kubernetes in profile {profile!r}, but this DAG was parsed "
+                "with the docker/local runner: set HOOPCAST_RUNNER where the DAG processor "
+                "parses the DAGs too"
+            )
         self.runner = runner
         self.profile = profile
         if runner == "docker":
@@ -383,7 +401,7 @@ class HoopcastStageOperator(DockerOperator):
                 raise
             output = "\n".join(_text(line) for line in (lines or []))
             summary = summary_outcome(EXIT_OK, output, what)
-        self._attach_outlet_extra(context, summary)
+        attach_outlet_extra(self.stage, self.dag_id, self.task_id, context, summary)
         return summary
 
     def _execute_local(self, args: list[str], what: str) -> dict[str, Any]:
@@ -409,31 +427,57 @@ class HoopcastStageOperator(DockerOperator):
         self._process = None
         return summary_outcome(code, "\n".join(lines), what)
 
-    def _attach_outlet_extra(self, context: Any, summary: Mapping[str, Any]) -> None:
-        if not self.stage.outlets:
-            return
-        events = context.get("outlet_events") if hasattr(context, "get") else None
-        if events is None:
-            return
-        extra = {
-            "dag_id": self.dag_id,
-            "task_id": self.task_id,
-            "run_id": summary.get("run_id"),
-            "as_of": summary.get("as_of"),
-            "counts": summary.get("counts", {}),
-        }
-        for key in ("model_name", "model_version", "gate"):
-            if key in summary:
-                extra[key] = summary[key]
-        for name in self.stage.outlets:
-            events[ASSETS[name]].extra = extra
-
     def on_kill(self) -> None:
         """Stop the subprocess (local mode) or the container (docker mode)."""
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             return
         super().on_kill()
+
+
+def resolve_run(
+    stage: TaskSpec, context: Mapping[str, Any], xcom_values: Mapping[str, str]
+) -> tuple[str, Runner, list[str]]:
+    """``(profile, runner, args)`` of one run of a stage task.
+
+    The run's ``profile`` param (else ``HOOPCAST_ENV``/local), that profile's
+    ``HOOPCAST_RUNNER``, and the CLI arguments (:func:`build_args`) on the run's clock
+    (:func:`resolve_clock`); ``xcom_values`` are the task's rendered upstream ids.
+
+    Raises:
+        ConfigError: unknown profile or runner. BadInputError: malformed date params, a
+            missing upstream id.
+    """
+    params: Mapping[str, Any] = context.get("params") or {}
+    profile = resolve_profile(params.get("profile"))
+    runner = runner_mode(airflow_settings(profile))
+    stage_values = load_settings(stage.service, profile=profile).values
+    clock = resolve_clock(params, stage_values, run_moment(context))
+    return profile, runner, build_args(stage, clock, params, xcom_values)
+
+
+def attach_outlet_extra(
+    stage: TaskSpec, dag_id: str, task_id: str, context: Any, summary: Mapping[str, Any]
+) -> None:
+    """Attach a stage task's run summary (run id, as_of, counts, model version and gate if
+    any) to the ``extra`` of the asset events of its outlets; nothing without outlets."""
+    if not stage.outlets:
+        return
+    events = context.get("outlet_events") if hasattr(context, "get") else None
+    if events is None:
+        return
+    extra = {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": summary.get("run_id"),
+        "as_of": summary.get("as_of"),
+        "counts": summary.get("counts", {}),
+    }
+    for key in ("model_name", "model_version", "gate"):
+        if key in summary:
+            extra[key] = summary[key]
+    for name in stage.outlets:
+        events[ASSETS[name]].extra = extra
 
 
 def _text(line: str | bytes) -> str:
