@@ -7,7 +7,7 @@ Usage (from the project root, after ``make pipeline`` built the 16-season wareho
 Works on a copy of the warehouse (the original is not touched). Prints figures, asserts
 nothing:
 
-* ``warehouse_mb`` / ``snapshot_mb``: file sizes (the snapshot leaves out the ``raw`` schema);
+* ``warehouse_mb`` / ``snapshot_mb``: file sizes;
 * ``tables``: tables copied; ``core_games`` / ``game_features`` / ``predictions``: rows in
   the snapshot;
 * ``publish_s``: wall seconds of :func:`hoopcast_common.snapshot.publish_snapshot` on the

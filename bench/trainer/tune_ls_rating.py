@@ -30,29 +30,23 @@ Usage: ``uv run python bench/trainer/tune_ls_rating.py [--db PATH]``
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from hoopcast_common.db import connect
-from hoopcast_features import ls_rating, sql
+from hoopcast_features import ls_rating
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import ROOT, ensure_warehouse
+import rating_search as rs
 
-VALIDATION = (2023, 2024)
-"""Validation seasons (ESPN ``season`` = ending year): 2022-23 and 2023-24."""
-TEST = 2025
-"""The test season 2024-25: reported, never searched on."""
 TRAIN_SEASONS = 4
 """The logistic regression of a validation season is fitted on this many seasons before it."""
-FIRST_RATED = min(VALIDATION) - TRAIN_SEASONS
+FIRST_RATED = min(rs.VALIDATION) - TRAIN_SEASONS
 """First season rated (the season before it only provides priors)."""
 
 HALF_LIFE = "HALF_LIFE_DAYS"
@@ -97,56 +91,27 @@ def weighted_solve_upto(half_life: float) -> Callable[..., FloatArray]:
     return solve_upto
 
 
-class Games:
+class Games(rs.RatingGames):
     """The games of seasons ``FIRST_RATED - 1`` … ``TEST``, the rating's inputs, sorted like
-    the features stage sorts them, with the scoring columns: ``d1_final`` (D1-vs-D1 final
-    game), ``home_win``, ``home_floor`` (1.0 unless neutral) and the stored
-    ``f_diff_ls_rating``."""
+    the features stage sorts them, with the scoring columns ``d1_final``, ``home_win``,
+    ``home_floor`` (1.0 unless neutral) and ``stored``, the warehouse's ``f_diff_ls_rating``."""
 
     def __init__(self, db: Path) -> None:
-        conn = connect(db, read_only=True)
-        day = "date_diff('day', DATE '1970-01-01', g.game_date)"
-        rows = conn.execute(
-            f"""
-            SELECT g.season, {day} AS day, g.home_team_id, g.away_team_id,
-                   {sql.IS_FINAL} AS final,
-                   coalesce(g.home_score - g.away_score, 0)::DOUBLE AS margin,
-                   coalesce(g.neutral_site, false) AS neutral,
-                   coalesce(f.is_d1_game AND f.home_win IS NOT NULL, false) AS d1_final,
-                   f.f_diff_ls_rating
-            FROM core.games g LEFT JOIN features.game_features f USING (event_id)
-            WHERE g.season BETWEEN ? AND ?
-            ORDER BY g.season, day, {sql.START_EPOCH}, g.event_id
-            """,
-            [FIRST_RATED - 1, TEST],
-        ).fetchnumpy()
-        self.is_d1 = {
-            str(t): bool(d)
-            for t, d in conn.execute("SELECT team_id, is_d1 FROM core.teams").fetchall()
-        }
-        conn.close()
-        self.home = [str(x) for x in rows["home_team_id"]]
-        self.away = [str(x) for x in rows["away_team_id"]]
-        self.season = np.asarray(rows["season"], dtype=np.int64)
-        self.day = np.asarray(rows["day"], dtype=np.int64)
-        self.final = np.asarray(rows["final"], dtype=np.bool_)
-        self.margin = np.asarray(rows["margin"], dtype=np.float64)
-        self.neutral = np.asarray(rows["neutral"], dtype=np.bool_)
-        self.d1_final = np.asarray(rows["d1_final"], dtype=np.bool_)
-        self.home_win = (self.margin > 0).astype(np.float64)
+        super().__init__(
+            db,
+            "f_diff_ls_rating",
+            order="g.season, day, start_epoch, g.event_id",
+            seasons=(FIRST_RATED - 1, rs.TEST),
+        )
         self.home_floor = (~self.neutral).astype(np.float64)
-        self.stored = np.asarray(np.ma.filled(rows["f_diff_ls_rating"], np.nan), dtype=np.float64)
 
     def rating_diff(self, constants: dict[str, float]) -> FloatArray:
         """Pre-game rating difference home − away per game (NaN before ``FIRST_RATED``), with
         ``constants`` set on :mod:`hoopcast_features.ls_rating` (restored afterwards)."""
-        names = [n for n in constants if n != HALF_LIFE]
-        saved = {n: getattr(ls_rating, n) for n in (*names, "_solve_upto")}
-        try:
-            for n in names:
-                setattr(ls_rating, n, float(constants[n]))
-            if constants.get(HALF_LIFE, 0.0) > 0:
-                ls_rating._solve_upto = weighted_solve_upto(constants[HALF_LIFE])
+        values: dict[str, object] = {n: float(v) for n, v in constants.items() if n != HALF_LIFE}
+        if constants.get(HALF_LIFE, 0.0) > 0:
+            values["_solve_upto"] = weighted_solve_upto(constants[HALF_LIFE])
+        with rs.module_constants(ls_rating, values):
             home, away, _ = ls_rating.run_ls_rating(
                 self.season,
                 self.day,
@@ -155,15 +120,13 @@ class Games:
                 self.final,
                 self.margin,
                 self.neutral,
-                self.is_d1,
+                self.home_d1,
+                self.away_d1,
                 rate_from=FIRST_RATED,
             )
-        finally:
-            for n, value in saved.items():
-                setattr(ls_rating, n, value)
         return np.asarray(home - away, dtype=np.float64)
 
-    def score(self, diff: FloatArray, season: int) -> tuple[float, float, int]:
+    def score(self, diff: FloatArray, season: int) -> rs.Score:
         """(log-loss, accuracy, games) on ``season`` of the logistic regression fitted on the
         ``TRAIN_SEASONS`` seasons before it."""
         x = np.c_[diff, self.home_floor]
@@ -171,84 +134,38 @@ class Games:
         test = self.d1_final & (self.season == season)
         model = LogisticRegression(C=1e6).fit(x[fit], self.home_win[fit])
         p = model.predict_proba(x[test])[:, 1]
-        y = self.home_win[test]
-        return (
-            float(log_loss(y, p, labels=[0.0, 1.0])),
-            float(((p >= 0.5) == (y == 1.0)).mean()),
-            int(test.sum()),
-        )
+        return rs.log_loss_accuracy(self.home_win[test], p)
+
+    def season_scores(self, constants: dict[str, float]) -> Callable[[int], rs.Score]:
+        """Season → score of the rating difference with ``constants``."""
+        return partial(self.score, self.rating_diff(constants))
 
 
-def search(games: Games, start: dict[str, float]) -> dict[str, float]:
-    """Coordinate search from ``start`` over :data:`GRID`; prints every sweep."""
-    current = dict(start)
-    cache: dict[tuple[float, ...], float] = {}
-
-    def objective(constants: dict[str, float]) -> float:
-        key = tuple(constants[n] for n in GRID)
-        if key not in cache:
-            diff = games.rating_diff(constants)
-            cache[key] = float(np.mean([games.score(diff, s)[0] for s in VALIDATION]))
-        return cache[key]
-
-    sweep = 0
-    while True:
-        sweep += 1
-        changed = False
-        print(f"\nsweep {sweep} (mean log-loss, validation 2022-23 and 2023-24)")
-        for name, values in GRID.items():
-            losses = {v: objective({**current, name: float(v)}) for v in values}
-            here = objective(current)
-            best = min(losses, key=losses.__getitem__)
-            if losses[best] < here and best != current[name]:
-                current[name] = float(best)
-                changed = True
-            cells = "  ".join(
-                f"{'none' if name == HALF_LIFE and v == 0 else f'{v:g}'}:{loss:.5f}"
-                f"{'*' if v == current[name] else ''}"
-                for v, loss in losses.items()
-            )
-            print(f"  {name:<15} {cells}", flush=True)
-        if not changed:
-            return current
+def value_label(name: str, value: float) -> str:
+    """A grid value as the sweep prints it (``none`` for no recency weights)."""
+    return "none" if name == HALF_LIFE and value == 0 else f"{value:g}"
 
 
 def main() -> None:
     """Check the replay of the stored rating, search, print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=ROOT / "var/bench/trainer/warehouse16.duckdb")
+    parser = rs.arguments(__doc__)
     args = parser.parse_args()
-    db: Path = args.db.resolve()
-    ensure_warehouse(db)
-    t0 = time.perf_counter()
-    games = Games(db)
+    games, t0 = rs.open_games(Games, args.db)
     shipped = games.rating_diff(SHIPPED)
     both = ~np.isnan(shipped) & ~np.isnan(games.stored)
     gap = float(np.max(np.abs(shipped[both] - games.stored[both])))
     print(
-        f"{len(games.home)} games of {FIRST_RATED - 2}-{(FIRST_RATED - 1) % 100:02d} … "
-        f"{TEST - 1}-{TEST % 100:02d}; shipped constants vs the warehouse's f_diff_ls_rating: "
+        f"{len(games.home)} games of {rs.season_label(FIRST_RATED - 1)} … "
+        f"{rs.season_label(rs.TEST)}; shipped constants vs the warehouse's f_diff_ls_rating: "
         f"max |difference| {gap:.1e} over {int(both.sum())} games"
     )
-    found = search(games, dict(SHIPPED))
+    found = rs.coordinate_search(GRID, SHIPPED, games.season_scores, value_label)
     print("\nconstant            found   shipped   (HALF_LIFE_DAYS 0 = none)")
     for name in GRID:
         print(f"  {name:<15} {found[name]:>7g} {SHIPPED[name]:>9g}")
-    header = "  ".join(f"{s - 1}-{s % 100:02d}" for s in VALIDATION)
-    print(f"\nlog-loss: {'constants':<10} {header}     mean  | test 2024-25 log-loss, accuracy")
-    for label, constants in (("found", found), ("shipped", SHIPPED)):
-        diff = games.rating_diff(constants)
-        val = [games.score(diff, s) for s in VALIDATION]
-        test_ll, test_acc, _ = games.score(diff, TEST)
-        cells = "  ".join(f"{ll:.4f}" for ll, _, _ in val)
-        print(
-            f"          {label:<10} {cells}  {np.mean([v[0] for v in val]):.4f} | "
-            f"{test_ll:.4f}, {test_acc:.1%}"
-        )
-    counts = ", ".join(
-        f"{s - 1}-{s % 100:02d} {games.score(shipped, s)[2]}" for s in (*VALIDATION, TEST)
-    )
-    print(f"\nD1-vs-D1 final games scored: {counts}; {time.perf_counter() - t0:.0f} s")
+    rows = (("found", found), ("shipped", SHIPPED))
+    rs.print_log_loss_table({label: games.season_scores(c) for label, c in rows})
+    rs.print_games_scored(partial(games.score, shipped), time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

@@ -5,21 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "data" / "results" / "grdavis_cbb_games_20101101_20260214.csv"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.slow
@@ -35,7 +29,7 @@ def test_three_game_days_forecast_every_game_on_its_game_day(tmp_path: Path) -> 
     }
     command = [str(Path(sys.executable).parent / "hoopcast-simulate")]
     command += ["--from", "2026-01-12", "--to", "2026-01-14", "--results", str(season)]
-    command += ["--port", str(_free_port()), "--dags-folder", str(ROOT / "airflow" / "dags")]
+    command += ["--port", str(free_port()), "--dags-folder", str(ROOT / "airflow" / "dags")]
     proc = subprocess.run(
         command,
         cwd=tmp_path,

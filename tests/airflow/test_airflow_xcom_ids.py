@@ -99,20 +99,45 @@ def xcom(dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
     return dict(XComModel.deserialize_value(value))
 
 
+def interleaved_runs(
+    dag: Any, prefix: str, logical: dt.datetime, task_ids: tuple[str, ...]
+) -> dict[str, str]:
+    """Runs ``a`` and ``b`` of ``dag`` (run ids ``{prefix}_a``/``_b``, logical dates ``logical``
+    and an hour later), stepped task by task, interleaved: a's first task, b's, a's second ...
+
+    A ``dag.test()`` a week before ``logical`` (its tasks only marked successful) first syncs the
+    DAG to the metadata DB. Returns name → run id.
+    """
+    dag.test(logical_date=logical - dt.timedelta(days=7), mark_success_pattern=".*")
+    runs = {
+        name: new_run(dag, f"{prefix}_{name}", logical + dt.timedelta(hours=i))
+        for i, name in enumerate("ab")
+    }
+    for task_id in task_ids:
+        for name in "ab":
+            step(dag, runs[name], task_id)
+    return runs
+
+
+def run_cli(name: str, *args: str, timeout: float) -> None:
+    """Run the console script ``name`` of this environment in the project root; it must succeed."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / name), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 @pytest.fixture
 def featured_warehouse(
     warehouse_db: Path, local_replay_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """The ingested warehouse with features built by the real features CLI, as HOOPCAST_DB."""
     monkeypatch.setenv("HOOPCAST_DB", str(warehouse_db))
-    built = subprocess.run(
-        [str(Path(sys.executable).parent / "hoopcast-features"), "build", "--as-of", REPLAY_AS_OF],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert built.returncode == 0, built.stderr[-2000:]
+    run_cli("hoopcast-features", "build", "--as-of", REPLAY_AS_OF, timeout=600)
     return warehouse_db
 
 
@@ -122,17 +147,8 @@ def test_overlapping_runs_each_use_their_own_ids(  # type: ignore[no-untyped-def
 ) -> None:
     dag = dagbag.dags["model_training"]
     logical = dt.datetime(2025, 1, 20, 10, tzinfo=dt.UTC)
-    # dag.test() syncs the DAG to the metadata DB (its tasks only marked successful here)
-    dag.test(logical_date=logical - dt.timedelta(days=7), mark_success_pattern=".*")
-    runs = {
-        name: new_run(dag, f"overlap_{name}", logical + dt.timedelta(hours=i))
-        for i, name in enumerate("ab")
-    }
-    for task_id in ("check_features", "prepare_dataset", "train_model", "evaluate_model"):
-        for name in "ab":
-            step(dag, runs[name], task_id)
-    for name in "ab":
-        step(dag, runs[name], "register_model")
+    tasks = ("check_features", "prepare_dataset", "train_model", "evaluate_model", "register_model")
+    runs = interleaved_runs(dag, "overlap", logical, tasks)
 
     conn = duckdb.connect(str(featured_warehouse), read_only=True)
     try:
@@ -154,23 +170,10 @@ def test_overlapping_runs_each_use_their_own_ids(  # type: ignore[no-untyped-def
 
     # the registered model of run a serves (a two-month model may stay a candidate at the gate)
     version = xcom(dag.dag_id, runs["a"], "register_model")["model_version"]
-    promoted = subprocess.run(
-        [str(Path(sys.executable).parent / "hoopcast-trainer"), "promote", str(version)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert promoted.returncode == 0, promoted.stderr[-2000:]
+    run_cli("hoopcast-trainer", "promote", str(version), timeout=300)
     prediction = dagbag.dags["prediction"]
-    prediction.test(logical_date=logical - dt.timedelta(days=7), mark_success_pattern=".*")
-    predict_runs = {
-        name: new_run(prediction, f"overlap_predict_{name}", logical + dt.timedelta(hours=i))
-        for i, name in enumerate("ab")
-    }
-    for task_id in ("check_model", "check_upcoming", "generate_preds", "store_preds"):
-        for name in "ab":
-            step(prediction, predict_runs[name], task_id)
+    tasks = ("check_model", "check_upcoming", "generate_preds", "store_preds")
+    predict_runs = interleaved_runs(prediction, "overlap_predict", logical, tasks)
     batches = set()
     for run in predict_runs.values():
         staged = xcom(prediction.dag_id, run, "generate_preds")

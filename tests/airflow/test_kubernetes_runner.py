@@ -242,8 +242,10 @@ def test_every_stage_pod_from_the_catalog(bags: dict[str, Any]) -> None:
             "data_collection",
             "collect_games",
             {"date_from": "2026-02-01"},
-            ["games", "--as-of", "2026-02-08", "--now", NOW]
-            + ["--from", "2026-02-01", "--to", "2026-02-08"],
+            [
+                *("games", "--as-of", "2026-02-08", "--now", NOW),
+                *("--from", "2026-02-01", "--to", "2026-02-08"),
+            ],
         ),
         ("model_training", "train_model", {}, ["fit", "--as-of", "2026-02-08", "--run-id", "tr-7"]),
         (

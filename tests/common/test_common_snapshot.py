@@ -9,7 +9,7 @@ from hoopcast_common.db import connect
 from hoopcast_common.snapshot import open_snapshot, publish_snapshot, snapshot_path
 
 
-def test_snapshot_copies_tables_and_views_but_not_raw_and_never_blocks_the_writer(
+def test_snapshot_holds_the_committed_tables_and_views_and_never_blocks_the_writer(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "hoopcast.duckdb"
@@ -28,15 +28,24 @@ def test_snapshot_copies_tables_and_views_but_not_raw_and_never_blocks_the_write
 
     reader = open_snapshot(db)
     assert reader.execute("SELECT * FROM core.team_names").fetchall() == [("Xavier Musketeers",)]
-    schemas = {r[0] for r in reader.execute("SELECT schema_name FROM duckdb_tables()").fetchall()}
-    assert "core" in schemas and "raw" not in schemas
-
-    # the reader keeps its snapshot open while the writer changes data and publishes again
+    assert reader.execute("SELECT endpoint, body FROM raw.responses").fetchall() == [
+        ("teams", "{}")
+    ]
+    # the temporary copy was renamed over the snapshot: none is left behind
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    # the reader keeps its snapshot open while the writer changes data and publishes again;
+    # a change the writer has not committed yet is not published
     writer.execute("UPDATE core.teams SET display_name = 'Xavier' WHERE team_id = '1'")
+    other = writer.cursor()
+    other.execute("BEGIN")
+    other.execute("INSERT INTO core.teams (team_id, display_name) VALUES ('2', 'Open')")
     publish_snapshot(writer, db)
+    other.execute("ROLLBACK")
     assert reader.execute("SELECT * FROM core.team_names").fetchall() == [("Xavier Musketeers",)]
     reader.close()
     fresh = open_snapshot(db)
     assert fresh.execute("SELECT * FROM core.team_names").fetchall() == [("Xavier",)]
+    # the writer's own file is untouched by the readers
+    assert writer.execute("SELECT count(*) FROM core.teams").fetchall() == [(1,)]
     fresh.close()
     writer.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from hoopcast_common.db import connect
+from support.queries import query
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "data-backup"
@@ -44,17 +45,11 @@ def make_warehouse(folder: Path) -> Path:
 
 def counts(db: Path) -> dict[str, int]:
     """Row count of every table of ``db``."""
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        tables = conn.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary"
-        ).fetchall()
-        return {
-            f"{s}.{t}": conn.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0]  # type: ignore[index]
-            for s, t in tables
-        }
-    finally:
-        conn.close()
+    tables = query(db, "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary")
+    counted = " UNION ALL ".join(
+        f'SELECT \'{s}.{t}\', count(*) FROM "{s}"."{t}"' for s, t in tables
+    )
+    return dict(query(db, counted)) if tables else {}
 
 
 def data_backup(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -13,48 +13,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from docker_testing import TAG, docker, engine_problem
 
 ROOT = Path(__file__).resolve().parents[2]
-TAG = "latest"
 IMAGES = ["ingestion", "features", "trainer", "predictor", "espn-replay"]
 AS_OF = "2026-02-07"
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
-
-
-def docker(
-    *args: str, timeout: float = 600, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the docker CLI; returns the completed process (text output)."""
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=check
-    )
-
-
-def engine_problem() -> str | None:
-    """Why Docker tests cannot run here (None when the engine and images are there)."""
-    if shutil.which("docker") is None:
-        return "docker CLI not installed"
-    try:
-        if docker("info", timeout=20, check=False).returncode != 0:
-            return "no reachable Docker engine (docker info failed)"
-    except subprocess.TimeoutExpired:
-        return "Docker engine did not answer docker info within 20 s"
-    missing = [
-        f"hoopcast/{name}:{TAG}"
-        for name in IMAGES
-        if docker("image", "inspect", f"hoopcast/{name}:{TAG}", check=False).returncode != 0
-    ]
-    if missing:
-        return f"images not built (run scripts/build-images): {', '.join(missing)}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -67,7 +38,7 @@ class Sandbox:
 
 def test_images_run_as_non_root_with_oci_labels() -> None:
     """Every stage image: non-root user, the console script as ENTRYPOINT, OCI title label."""
-    problem = engine_problem()
+    problem = engine_problem(IMAGES)
     if problem:
         pytest.skip(problem)
     for name in IMAGES:
@@ -115,7 +86,7 @@ def sandboxed(command: str, box: Sandbox, replay: str) -> str:
 
 def test_readme_docker_run_lines_run_as_written() -> None:
     """ingestion → features → trainer (train, promote) → predictor: every README line exits 0."""
-    problem = engine_problem()
+    problem = engine_problem(IMAGES)
     if problem:
         pytest.skip(problem)
     commands = readme_commands()

@@ -13,49 +13,24 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from docker_testing import TAG, docker, engine_problem
+from support.network import free_port
 
-TAG = "latest"
 IMAGES = ["airflow", "postgres", "docker-proxy", "ingestion"]
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def docker(
-    *args: str, timeout: float = 300, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the docker CLI (text output)."""
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=check
-    )
-
-
-def problem() -> str | None:
-    """Why these tests cannot run here (None when they can)."""
-    if shutil.which("docker") is None:
-        return "docker CLI not installed"
-    if docker("info", check=False, timeout=30).returncode != 0:
-        return "no reachable Docker engine"
-    missing = [
-        n
-        for n in IMAGES
-        if docker("image", "inspect", f"hoopcast/{n}:{TAG}", check=False).returncode
-    ]
-    return f"images not built (scripts/build-images): {missing}" if missing else None
-
-
 @pytest.fixture
 def volume() -> Iterator[str]:
     """A throwaway named volume."""
-    reason = problem()
+    reason = engine_problem(IMAGES)
     if reason:
         pytest.skip(reason)
     name = f"hoopcast-test-secrets-{uuid.uuid4().hex[:8]}"
@@ -153,17 +128,10 @@ def test_postgres_reads_its_0600_password_as_root_then_serves_as_postgres(volume
         docker("rm", "-f", name, check=False)
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def proxy_url() -> Iterator[str]:
     """hoopcast/docker-proxy on a loopback port, hardened as in compose; its URL."""
-    reason = problem()
+    reason = engine_problem(IMAGES)
     if reason:
         pytest.skip(reason)
     port, name = free_port(), f"hoopcast-test-proxy-{uuid.uuid4().hex[:8]}"
@@ -253,7 +221,7 @@ def test_docker_proxy_refuses_everything_else(proxy_url: str) -> None:
 def test_production_ui_uses_fab_users_from_the_metadata_db() -> None:
     """Under HOOPCAST_ENV=production the api-server authenticates FAB users of the metadata DB:
     the generated admin password gets a JWT (201), admin/admin does not."""
-    reason = problem()
+    reason = engine_problem(IMAGES)
     if reason:
         pytest.skip(reason)
     import httpx

@@ -7,26 +7,19 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from forecasts_testing import ADMIN_PASSWORD
+from hoopcast_airflow.simulate import http_server
 from support.airflow_ui import browser_available, chromium, log_in, read_forecasts_view
+from support.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "var" / "tests" / "forecasts-view-local.png"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,36 +30,21 @@ def api_server(
     reason = browser_available()
     if reason:
         pytest.skip(reason)
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("api-server") / "api-server.log"
     env = {**os.environ, "HOOPCAST_DB": str(forecast_warehouse)}
     airflow = Path(sys.executable).with_name("airflow")
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(airflow), "api-server", "--port", str(port), "--host", "127.0.0.1",
-             "--apps", "core", "--workers", "1"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    args = [str(airflow), "api-server", "--port", str(port), "--host", "127.0.0.1",
+            "--apps", "core", "--workers", "1"]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    health = f"{base}/api/v2/monitor/health"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{base}/api/v2/monitor/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(1)
-        else:
-            raise AssertionError(f"api-server not up in 180 s:\n{log.read_text()[-3000:]}")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        with http_server(
+            args, log, health, "api-server", 180, env=env, interval_s=1, stop_timeout_s=30
+        ):
+            yield base
+    except RuntimeError as exc:
+        raise AssertionError(f"{exc}\n{log.read_text()[-3000:]}") from None
 
 
 def test_forecasts_view_inside_the_ui(api_server: str) -> None:

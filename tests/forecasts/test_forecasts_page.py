@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from forecasts_testing import GAME_DAY
+from support.queries import query
 
 SECTION_PAGES = [
     "/forecasts/",
@@ -26,14 +26,6 @@ JSON_TWINS = [
     "/forecasts/api/models",
     "/forecasts/api/freshness",
 ]
-
-
-def _query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def _ui(client: Any, token: str) -> Any:
@@ -83,7 +75,7 @@ def test_plugins_endpoint_lists_the_view_and_the_app(client: Any, token: str) ->
 
 
 def test_upcoming_matches_the_warehouse(client: Any, token: str, forecast_warehouse: Path) -> None:
-    expected = _query(
+    expected = query(
         forecast_warehouse,
         f"""SELECT DISTINCT p.event_id, p.model_name, p.model_version
             FROM predictions.predictions p JOIN core.games g USING (event_id)
@@ -101,8 +93,8 @@ def test_upcoming_matches_the_warehouse(client: Any, token: str, forecast_wareho
     assert {r["forecast_at"] for r in rows} == {"2025-01-24T14:00:00+00:00"}
     # names, not ids, from core.teams
     one = rows[0]
-    names = dict(_query(forecast_warehouse, "SELECT team_id, display_name FROM core.teams"))
-    game = _query(
+    names = dict(query(forecast_warehouse, "SELECT team_id, display_name FROM core.teams"))
+    game = query(
         forecast_warehouse,
         f"SELECT home_team_id, away_team_id FROM core.games WHERE event_id = '{one['event_id']}'",
     )[0]
@@ -131,7 +123,7 @@ def test_recent_results_hits_against_the_scores(
     client: Any, token: str, forecast_warehouse: Path
 ) -> None:
     # a hit: the side the forecast of record favoured won (scores straight from core.games)
-    hits, games = _query(
+    hits, games = query(
         forecast_warehouse,
         f"""SELECT count(*) FILTER (WHERE (f.home_win_prob >= 0.5) = (g.home_score > g.away_score)),
                    count(*)
@@ -174,7 +166,7 @@ def test_models_and_freshness(client: Any, token: str, forecast_warehouse: Path)
     page = _ui(client, token).get("/forecasts/models").text
     assert "game_lgbm v1" in page and "production" in page
     stages = _ui(client, token).get("/forecasts/api/freshness").json()["stages"]
-    expected = _query(
+    expected = query(
         forecast_warehouse,
         "SELECT stage, max(finished_at) FROM ops.stage_runs WHERE status = 'success' GROUP BY 1",
     )

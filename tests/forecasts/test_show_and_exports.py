@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 from forecasts_testing import GAME_DAY
+from support.queries import query
 
 SHOW = Path(sys.executable).with_name("hoopcast-predictor")
 
@@ -29,16 +29,13 @@ def _show(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _expected(db: Path, first: str, last: str) -> set[tuple[str, str, str]]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        rows = conn.execute(
-            "SELECT DISTINCT p.event_id, p.model_name, p.model_version"
-            " FROM predictions.predictions p JOIN core.games g USING (event_id)"
-            " WHERE p.run_kind = 'daily' AND g.game_date BETWEEN ? AND ? AND NOT g.completed",
-            [first, last],
-        ).fetchall()
-    finally:
-        conn.close()
+    rows = query(
+        db,
+        "SELECT DISTINCT p.event_id, p.model_name, p.model_version"
+        " FROM predictions.predictions p JOIN core.games g USING (event_id)"
+        " WHERE p.run_kind = 'daily' AND g.game_date BETWEEN ? AND ? AND NOT g.completed",
+        [first, last],
+    )
     return {(str(a), str(b), str(c)) for a, b, c in rows}
 
 

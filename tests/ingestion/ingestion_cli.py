@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from hoopcast_common.runs import last_json_line
+from support.queries import query  # noqa: F401  (re-exported: the ingestion tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "espn"
@@ -49,12 +49,3 @@ def run_cli(*args: str, db: Path, base_url: str, **settings: str) -> CliResult:
     except ValueError:
         summary = {}
     return CliResult(proc.returncode, summary, proc.stderr)
-
-
-def query(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` on a read-only connection to ``db``."""
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()

@@ -8,22 +8,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 from hoopcast_common.db import connect
 from hoopcast_common.errors import BadInputError
 from hoopcast_predictor import predict
 from ml_testing import run_cli, stage_env, train_version
+from support.queries import query
 
 UTC = dt.UTC
-
-
-def _query(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 def _predict(db: Path, as_of: str, now: str, *extra: str) -> dict[str, object]:
@@ -42,13 +34,13 @@ def test_tonights_games_are_forecast_until_they_tip_off(featured_db: Path) -> No
     morning = _predict(featured_db, "2025-01-21", "2025-01-21T09:00-05:00")
     tonight = {
         str(r[0])
-        for r in _query(
+        for r in query(
             featured_db,
             "SELECT event_id FROM core.games WHERE game_date = '2025-01-21' AND NOT completed",
         )
     }
     assert len(tonight) == 35
-    morning_rows = _query(
+    morning_rows = query(
         featured_db,
         "SELECT event_id FROM predictions.predictions WHERE forecast_at = ?",
         [dt.datetime(2025, 1, 21, 14, 0, tzinfo=UTC)],
@@ -60,7 +52,7 @@ def test_tonights_games_are_forecast_until_they_tip_off(featured_db: Path) -> No
     late = _predict(featured_db, "2025-01-21", "2025-01-21T23:30:00Z")
     started = {
         str(r[0])
-        for r in _query(
+        for r in query(
             featured_db,
             "SELECT event_id FROM core.games WHERE game_date = '2025-01-21' "
             "AND start_time_utc <= TIMESTAMPTZ '2025-01-21 23:30:00+00'",
@@ -69,7 +61,7 @@ def test_tonights_games_are_forecast_until_they_tip_off(featured_db: Path) -> No
     assert started and started < tonight
     late_rows = {
         str(r[0])
-        for r in _query(
+        for r in query(
             featured_db,
             "SELECT event_id FROM predictions.predictions WHERE forecast_at = ?",
             [dt.datetime(2025, 1, 21, 23, 30, tzinfo=UTC)],
@@ -79,7 +71,7 @@ def test_tonights_games_are_forecast_until_they_tip_off(featured_db: Path) -> No
     assert late["counts"]["games"] == len(late_rows)  # type: ignore[index]
     # both forecasts are kept (history), one row per moment
     assert (
-        _query(featured_db, "SELECT count(DISTINCT forecast_at) FROM predictions.predictions")[0][0]
+        query(featured_db, "SELECT count(DISTINCT forecast_at) FROM predictions.predictions")[0][0]
         == 2
     )
 
@@ -103,12 +95,12 @@ def test_forecast_of_record_is_the_last_production_forecast_before_tip_off(
     _predict(featured_db, "2025-01-22", "2025-01-22T09:00-05:00")
 
     game_21 = str(
-        _query(
+        query(
             featured_db,
             "SELECT min(event_id) FROM core.games WHERE game_date = '2025-01-21'",
         )[0][0]
     )
-    game_22, tip_22 = _query(
+    game_22, tip_22 = query(
         featured_db,
         "SELECT event_id, start_time_utc FROM core.games WHERE game_date = '2025-01-22' "
         "ORDER BY event_id LIMIT 1",
@@ -125,7 +117,7 @@ def test_forecast_of_record_is_the_last_production_forecast_before_tip_off(
         )
     finally:
         conn.close()
-    history = _query(
+    history = query(
         featured_db,
         "SELECT model_version, model_role, forecast_at FROM predictions.predictions "
         "WHERE event_id = ? ORDER BY forecast_at, model_version",
@@ -142,7 +134,7 @@ def test_forecast_of_record_is_the_last_production_forecast_before_tip_off(
     ]
     records = dict(
         ((str(r[0]), (str(r[1]), r[2])))
-        for r in _query(
+        for r in query(
             featured_db,
             "SELECT event_id, model_version, forecast_at FROM predictions.forecasts_of_record "
             "WHERE event_id IN (?, ?)",
@@ -152,7 +144,7 @@ def test_forecast_of_record_is_the_last_production_forecast_before_tip_off(
     # game of the 22nd: v2's forecast of 09:00 that day (v2 was production by then);
     # game of the 21st: v1's forecast of 09:00 on the 21st (not the challenger v2's)
     assert records == {game_22: ("v2", day(22)), game_21: ("v1", day(21))}
-    per_game = _query(
+    per_game = query(
         featured_db,
         "SELECT count(*), count(DISTINCT event_id) FROM predictions.forecasts_of_record",
     )[0]
@@ -167,11 +159,11 @@ def test_store_publishes_exactly_the_named_batch(featured_db: Path) -> None:
     assert first["batch_id"] != second["batch_id"]
     ambiguous = run_cli("hoopcast-predictor", ["store"], env)
     assert ambiguous.code == 2 and "--batch-id" in ambiguous.summary["error"]
-    assert _query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(0,)]
+    assert query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(0,)]
 
     stored = run_cli("hoopcast-predictor", ["store", "--batch-id", str(first["batch_id"])], env)
     assert stored.code == 0, stored.stderr[-2000:]
-    rows = _query(featured_db, "SELECT DISTINCT batch_id, forecast_at FROM predictions.predictions")
+    rows = query(featured_db, "SELECT DISTINCT batch_id, forecast_at FROM predictions.predictions")
     assert rows == [(first["batch_id"], dt.datetime(2025, 1, 21, 14, 0, tzinfo=UTC))]
     assert stored.summary["counts"]["predictions_stored"] == first["counts"]["predictions_staged"]  # type: ignore[index]
     # only one batch waits now: store without the id is unambiguous
@@ -185,7 +177,7 @@ def test_store_publishes_exactly_the_named_batch(featured_db: Path) -> None:
 def test_flagged_feature_rows_are_withheld(featured_db: Path) -> None:
     train_version(featured_db, rounds=5)
     flagged = str(
-        _query(
+        query(
             featured_db,
             "SELECT min(event_id) FROM core.games WHERE game_date = '2025-01-22'",
         )[0][0]
@@ -205,10 +197,10 @@ def test_flagged_feature_rows_are_withheld(featured_db: Path) -> None:
     summary = _predict(featured_db, "2025-01-21", "2025-01-21T09:00-05:00")
     assert summary["withheld"] == {flagged: "f_home_rating out of range"}
     assert summary["counts"]["games_withheld"] == 1  # type: ignore[index]
-    assert _query(
+    assert query(
         featured_db, "SELECT count(*) FROM predictions.predictions WHERE event_id = ?", [flagged]
     ) == [(0,)]
-    batch = _query(featured_db, "SELECT event_ids, withheld FROM predictions.forecast_batches")
+    batch = query(featured_db, "SELECT event_ids, withheld FROM predictions.forecast_batches")
     assert flagged not in json.loads(str(batch[0][0]))
     assert json.loads(str(batch[0][1])) == {flagged: "f_home_rating out of range"}
 

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 from ml_testing import AS_OF, run_cli, stage_env, train_version
-
-
-def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+from support.queries import query
 
 
 def _scheduled(db: Path, first: str, last: str) -> set[str]:
-    rows = _query(
+    rows = query(
         db,
         f"SELECT event_id FROM core.games WHERE NOT completed "
         f"AND game_date BETWEEN '{first}' AND '{last}'",
@@ -35,7 +27,7 @@ def test_every_scheduled_game_once_per_model_version(featured_db: Path) -> None:
     first = run_cli("hoopcast-predictor", ["predict", "--as-of", AS_OF, "--days", "7"], env)
     assert first.code == 0, first.stderr[-3000:]
     assert first.summary["counts"]["games"] == len(expected)
-    rows = _query(
+    rows = query(
         featured_db,
         "SELECT event_id, model_version, model_role, home_win_prob, predicted_margin, as_of, "
         "run_kind FROM predictions.predictions ORDER BY ALL",
@@ -50,7 +42,7 @@ def test_every_scheduled_game_once_per_model_version(featured_db: Path) -> None:
 
     again = run_cli("hoopcast-predictor", ["predict", "--as-of", AS_OF, "--days", "7"], env)
     assert again.code == 0
-    rows_again = _query(
+    rows_again = query(
         featured_db,
         "SELECT event_id, model_version, model_role, home_win_prob, predicted_margin, as_of, "
         "run_kind FROM predictions.predictions ORDER BY ALL",
@@ -68,14 +60,14 @@ def test_stage_only_then_store_publishes_once(featured_db: Path) -> None:
         "hoopcast-predictor", ["predict", "--as-of", AS_OF, "--days", "3", "--stage-only"], env
     )
     assert staged.code == 0
-    assert _query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(0,)]
+    assert query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(0,)]
     stored = run_cli("hoopcast-predictor", ["store", "--as-of", AS_OF], env)
     assert stored.code == 0 and stored.summary["batch_id"] == staged.summary["batch_id"]
-    published = _query(featured_db, "SELECT event_id FROM predictions.predictions")
+    published = query(featured_db, "SELECT event_id FROM predictions.predictions")
     assert sorted(str(r[0]) for r in published) == sorted(expected)
     nothing = run_cli("hoopcast-predictor", ["store", "--as-of", AS_OF], env)
     assert nothing.code == 99
-    assert _query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(len(expected),)]
+    assert query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(len(expected),)]
 
 
 def test_no_upcoming_game_exits_99_and_no_model_exits_2(featured_db: Path) -> None:
@@ -99,7 +91,7 @@ def test_corrupt_production_artefact_stops_predictions(featured_db: Path) -> Non
     )
     assert result.code == 2
     assert str(target) in result.summary["error"] and "corrupt" in result.summary["error"]
-    assert _query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(0,)]
+    assert query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(0,)]
 
 
 def test_backtest_evaluate_and_report(featured_db: Path, tmp_path: Path) -> None:
@@ -108,7 +100,7 @@ def test_backtest_evaluate_and_report(featured_db: Path, tmp_path: Path) -> None
     args = ["backtest", "--from", "2025-01-06", "--to", "2025-01-20", "--model", "v1"]
     first = run_cli("hoopcast-predictor", args, env)
     assert first.code == 0, first.stderr[-3000:]
-    d1_finals = _query(
+    d1_finals = query(
         featured_db,
         "SELECT count(*) FROM features.game_features WHERE is_d1_game AND completed "
         "AND home_win IS NOT NULL AND game_date BETWEEN '2025-01-06' AND '2025-01-20'",
@@ -116,7 +108,7 @@ def test_backtest_evaluate_and_report(featured_db: Path, tmp_path: Path) -> None
     assert first.summary["counts"]["predictions_stored"] == d1_finals
     assert first.summary["evaluations"][0]["n_games"] == d1_finals
     assert 0.5 < first.summary["evaluations"][0]["accuracy"] <= 1.0
-    lagged = _query(
+    lagged = query(
         featured_db,
         "SELECT count(*) FROM predictions.predictions p JOIN core.games g USING (event_id) "
         "WHERE p.run_kind = 'backtest' AND p.as_of = g.game_date - 1",
@@ -124,8 +116,8 @@ def test_backtest_evaluate_and_report(featured_db: Path, tmp_path: Path) -> None
     assert lagged == d1_finals
     second = run_cli("hoopcast-predictor", args, env)
     assert second.code == 0
-    assert _query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(d1_finals,)]
-    weeks = _query(
+    assert query(featured_db, "SELECT count(*) FROM predictions.predictions") == [(d1_finals,)]
+    weeks = query(
         featured_db,
         "SELECT period, count(*), sum(n_games) FROM predictions.prediction_evaluations "
         "GROUP BY period ORDER BY period",
@@ -159,7 +151,7 @@ def test_backtest_days_window_and_exit_codes(featured_db: Path) -> None:
     run = run_cli("hoopcast-predictor", ["backtest", "--days", "14", "--as-of", AS_OF], env)
     assert run.code == 0, run.stderr[-3000:]
     assert run.summary["window"] == ["2025-01-07", "2025-01-20"]  # (as-of − 14 days, as-of]
-    d1_finals = _query(
+    d1_finals = query(
         featured_db,
         "SELECT count(*) FROM features.game_features WHERE is_d1_game AND completed "
         "AND home_win IS NOT NULL AND game_date BETWEEN '2025-01-07' AND '2025-01-20'",

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pytest
 from hoopcast_common.db import connect
 from ml_testing import run_cli, stage_env
+from support.queries import query
 
 # The ingestion stage's tables of the betting line and ESPN's predictor (same columns).
 YARDSTICK_TABLES = """
@@ -29,20 +29,12 @@ CREATE TABLE IF NOT EXISTS core.espn_predictions (
 HOUR = dt.timedelta(hours=1)
 
 
-def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 def _setup(db: Path) -> list[tuple[str, dt.datetime, bool]]:
     """Four final games of ISO week 2025-W03 (two home wins, two home losses) with forecasts,
     lines and ESPN's predictor for one win and one loss. Returns (event, tip-off, home_win)."""
     picked: list[tuple[str, dt.datetime, bool]] = []
     for won in (True, False):
-        rows = _query(
+        rows = query(
             db,
             "SELECT g.event_id, g.start_time_utc FROM core.games g JOIN features.game_features f "
             "USING (event_id) WHERE g.game_date BETWEEN '2025-01-13' AND '2025-01-19' "
@@ -86,7 +78,7 @@ def _setup(db: Path) -> list[tuple[str, dt.datetime, bool]]:
 
 
 def _scores(db: Path) -> dict[tuple[str, str], tuple[object, ...]]:
-    rows = _query(
+    rows = query(
         db,
         "SELECT period, forecaster, games, accuracy, log_loss, brier, margin_mae "
         "FROM predictions.scorecard",
@@ -100,7 +92,7 @@ def test_scorecard_on_the_same_games(featured_db: Path, tmp_path: Path) -> None:
     result = run_cli("hoopcast-predictor", ["scorecard"], env)
     assert result.code == 0, result.stderr[-3000:]
     assert result.summary["line_sigma"]["value"] == 10.46  # too little history: the default
-    games = _query(
+    games = query(
         featured_db,
         "SELECT event_id, model_version, home_win_prob, home_win, line_provider, line_spread, "
         "line_home_win_prob, espn_home_win_prob FROM predictions.scorecard_games "

@@ -7,21 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 from ml_testing import AS_OF, SPLIT, run_cli, stage_env, train_version
-
-
-def _query(db: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+from support.queries import query
 
 
 def _d1_finals(db: Path, first: str, last: str) -> int:
     return int(
-        _query(  # type: ignore[arg-type]
+        query(  # type: ignore[arg-type]
             db,
             "SELECT count(*) FROM features.game_features WHERE is_d1_game AND home_win IS NOT "
             f"NULL AND home_margin IS NOT NULL AND game_date BETWEEN '{first}' AND '{last}'",
@@ -52,7 +44,7 @@ def test_default_split_validates_on_the_last_four_weeks(featured_db: Path) -> No
     assert _d1_finals(featured_db, start, "2025-01-19") > week
     # ... by whole game dates, no further than needed: from the next game date on, too few
     next_day = str(
-        _query(
+        query(
             featured_db,
             "SELECT min(game_date) FROM features.game_features WHERE is_d1_game "
             f"AND home_win IS NOT NULL AND game_date > DATE '{start}'",
@@ -69,7 +61,7 @@ def test_gate_needs_the_minimum_sample(featured_db: Path) -> None:
     assert f"compared on {n} validation games" in result.summary["gate"]
     assert "minimum sample of 100000" in result.summary["gate"]
     assert result.summary["gate_sample"]["games"] == n
-    stage, reason = _query(
+    stage, reason = query(
         featured_db,
         "SELECT r.stage, t.gate_decision FROM ml.model_registry r "
         "JOIN ml.training_runs t USING (run_id)",
@@ -94,7 +86,7 @@ def test_gate_compares_with_production_on_the_same_unseen_games(featured_db: Pat
     assert gate["production_log_loss"] is not None
     assert f"on {gate['games']} validation games" in result.summary["gate"]
     metrics = json.loads(
-        str(_query(featured_db, "SELECT metrics FROM ml.model_registry WHERE version = 'v2'")[0][0])
+        str(query(featured_db, "SELECT metrics FROM ml.model_registry WHERE version = 'v2'")[0][0])
     )
     assert metrics["gate"]["games"] == gate["games"]
 
@@ -106,7 +98,7 @@ def test_retrain_without_new_final_games_is_a_no_op(featured_db: Path) -> None:
     again = run_cli("hoopcast-trainer", ["train", "--as-of", AS_OF], env)
     assert again.code == 99, again.stderr[-2000:]
     assert "no new final game since v1" in again.summary["error"]
-    assert _query(featured_db, "SELECT count(*) FROM ml.training_runs") == [(1,)]
+    assert query(featured_db, "SELECT count(*) FROM ml.training_runs") == [(1,)]
     forced = run_cli("hoopcast-trainer", ["train", "--as-of", AS_OF, "--force"], env)
     assert forced.code == 0 and forced.summary["model_version"] == "v2"
     # the next game day has the 2025-01-20 games final: something new to learn

@@ -152,19 +152,13 @@ def make_task(
             **args,
         )
     outlets = [] if in_pipeline else [ASSETS[name] for name in spec.outlets]
+    operator: type[BaseOperator] = HoopcastStageOperator
     if runner_mode(airflow_settings()) == "kubernetes":
         # Imported only here: the Kubernetes client is not needed by the other runners.
         from hoopcast_airflow.pod_operator import HoopcastPodOperator
 
-        return HoopcastPodOperator(
-            task_id=spec.task_id,
-            stage=spec,
-            pool=DUCKDB_POOL,
-            outlets=outlets,
-            trigger_rule=rule,
-            **args,
-        )
-    return HoopcastStageOperator(
+        operator = HoopcastPodOperator
+    return operator(
         task_id=spec.task_id,
         stage=spec,
         pool=DUCKDB_POOL,

@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +91,51 @@ def collection_moment(day: dt.date, cron: str) -> dt.datetime:
 
 
 @contextmanager
+def http_server(
+    args: list[str],
+    log_path: Path,
+    health_url: str,
+    what: str,
+    timeout_s: float,
+    *,
+    env: Mapping[str, str] | None = None,
+    interval_s: float = 0.5,
+    stop_timeout_s: float = 10,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start the server process ``args`` (stdout and stderr to ``log_path``), wait until
+    ``health_url`` answers 200 (HTTP GET every ``interval_s`` seconds) and yield the process;
+    on exit terminate it (killed after ``stop_timeout_s`` seconds).
+
+    Raises:
+        RuntimeError: the process exited, or ``health_url`` did not answer 200 within
+            ``timeout_s`` seconds; the message names ``what`` and ``log_path``.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with {proc.returncode}: see {log_path}")
+            try:
+                if httpx.get(health_url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not answer within {timeout_s:g} s: see {log_path}")
+            time.sleep(interval_s)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=stop_timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
 def replay_server(
     now: dt.datetime, port: int, results: Path | None, log_path: Path
 ) -> Iterator[str]:
@@ -103,32 +148,9 @@ def replay_server(
     args = [_bin("hoopcast-espn-replay"), "--port", str(port), "--now", now.isoformat()]
     if results is not None:
         args += ["--results", str(results)]
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"the replay server exited with {proc.returncode}: see {log_path}"
-                )
-            try:
-                if httpx.get(f"{url}/__replay/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the replay server did not answer within 120 s: see {log_path}")
-            time.sleep(0.5)
+    with http_server(args, log_path, f"{url}/__replay/health", "the replay server", 120):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def move_clock(url: str, now: dt.datetime) -> None:

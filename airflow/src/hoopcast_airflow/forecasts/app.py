@@ -27,8 +27,9 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -158,6 +159,37 @@ AsOfQuery = Annotated[
 ]
 DaysQuery = Annotated[int, Query(ge=0, le=MAX_DAYS, description="days after the game day")]
 TeamQuery = Annotated[str | None, Query(max_length=60, description="part of a team's name")]
+DayQuery = Annotated[str | None, Query(description="only this date")]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The query of a section's page and of its JSON twin: game day (``as_of``), days after it,
+    part of a team's name and, on the upcoming section, one date (``day``)."""
+
+    as_of: str | None
+    days: int
+    team: str | None
+    day: str | None = None
+
+
+def _upcoming_query(
+    as_of: AsOfQuery = None,
+    days: DaysQuery = forecasts.DEFAULT_DAYS,
+    team: TeamQuery = None,
+    day: DayQuery = None,
+) -> Shown:
+    return Shown(as_of, days, team, day)
+
+
+def _results_query(
+    as_of: AsOfQuery = None, days: DaysQuery = forecasts.RECENT_DAYS, team: TeamQuery = None
+) -> Shown:
+    return Shown(as_of, days, team)
+
+
+UpcomingShown = Annotated[Shown, Depends(_upcoming_query)]
+ResultsShown = Annotated[Shown, Depends(_results_query)]
 
 
 def create_app() -> FastAPI:
@@ -186,132 +218,104 @@ def create_app() -> FastAPI:
     def render(request: Request, name: str, ctx: dict[str, Any]) -> HTMLResponse:
         return templates.TemplateResponse(request, name, ctx)
 
-    def unavailable() -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"{snapshot_path(warehouse_path())}: no snapshot published yet"},
-            status_code=503,
-        )
+    def page_answer(
+        request: Request,
+        section: str,
+        template: str,
+        data: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]],
+    ) -> HTMLResponse:
+        """The page ``template`` of ``section``: its context plus ``data`` of the published
+        snapshot (the context alone while none is published)."""
+        with _snapshot() as conn:
+            ctx = context(conn, section)
+            if conn is not None:
+                ctx.update(data(conn))
+            return render(request, template, ctx)
 
-    def upcoming_data(
-        conn: duckdb.DuckDBPyConnection,
-        as_of: str | None,
-        days: int,
-        team: str | None,
-        day: str | None,
-    ) -> dict[str, Any]:
-        game_day, now = view(conn, as_of)
+    def json_answer(data: Callable[[duckdb.DuckDBPyConnection], Any]) -> JSONResponse:
+        """``data`` of the published snapshot as JSON, or 503 while none is published."""
+        with _snapshot() as conn:
+            if conn is None:
+                return JSONResponse(
+                    {"detail": f"{snapshot_path(warehouse_path())}: no snapshot published yet"},
+                    status_code=503,
+                )
+            return JSONResponse(forecasts.jsonable(data(conn)))
+
+    def upcoming_data(conn: duckdb.DuckDBPyConnection, shown: Shown) -> dict[str, Any]:
+        game_day, now = view(conn, shown.as_of)
         rows = forecasts.upcoming(
-            conn, game_day, now, days=days, team=team or None, day=_parse_day(day, "day")
+            conn,
+            game_day,
+            now,
+            days=shown.days,
+            team=shown.team or None,
+            day=_parse_day(shown.day, "day"),
         )
-        return {"as_of": game_day, "now": now, "days": days, "team": team, "rows": rows}
+        return {"as_of": game_day, "now": now, "days": shown.days, "team": shown.team, "rows": rows}
 
     @app.get("/", response_class=HTMLResponse)
-    def upcoming_page(
-        request: Request,
-        as_of: AsOfQuery = None,
-        days: DaysQuery = forecasts.DEFAULT_DAYS,
-        team: TeamQuery = None,
-        day: Annotated[str | None, Query(description="only this date")] = None,
-    ) -> HTMLResponse:
-        with _snapshot() as conn:
-            ctx = context(conn, "upcoming")
-            if conn is not None:
-                ctx.update(upcoming_data(conn, as_of, days, team, day))
-                ctx["day"] = day or ""
-                ctx["dates"] = sorted({r.game_date for r in ctx["rows"]})
-            return render(request, "upcoming.html", ctx)
+    def upcoming_page(request: Request, shown: UpcomingShown) -> HTMLResponse:
+        def data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+            upcoming = upcoming_data(conn, shown)
+            dates = sorted({r.game_date for r in upcoming["rows"]})
+            return {**upcoming, "day": shown.day or "", "dates": dates}
+
+        return page_answer(request, "upcoming", "upcoming.html", data)
 
     @app.get("/api/upcoming")
-    def upcoming_json(
-        as_of: AsOfQuery = None,
-        days: DaysQuery = forecasts.DEFAULT_DAYS,
-        team: TeamQuery = None,
-        day: Annotated[str | None, Query(description="only this date")] = None,
-    ) -> JSONResponse:
-        with _snapshot() as conn:
-            if conn is None:
-                return unavailable()
-            return JSONResponse(forecasts.jsonable(upcoming_data(conn, as_of, days, team, day)))
+    def upcoming_json(shown: UpcomingShown) -> JSONResponse:
+        return json_answer(lambda conn: upcoming_data(conn, shown))
 
-    def results_data(
-        conn: duckdb.DuckDBPyConnection, as_of: str | None, days: int, team: str | None
-    ) -> dict[str, Any]:
-        game_day, _now = view(conn, as_of)
-        rows = forecasts.recent_results(conn, game_day, days=days, team=team or None)
-        return {"as_of": game_day, "days": days, "team": team, "rows": rows}
+    def results_data(conn: duckdb.DuckDBPyConnection, shown: Shown) -> dict[str, Any]:
+        game_day, _now = view(conn, shown.as_of)
+        rows = forecasts.recent_results(conn, game_day, days=shown.days, team=shown.team or None)
+        return {"as_of": game_day, "days": shown.days, "team": shown.team, "rows": rows}
 
     @app.get("/results", response_class=HTMLResponse)
-    def results_page(
-        request: Request,
-        as_of: AsOfQuery = None,
-        days: DaysQuery = forecasts.RECENT_DAYS,
-        team: TeamQuery = None,
-    ) -> HTMLResponse:
-        with _snapshot() as conn:
-            ctx = context(conn, "results")
-            if conn is not None:
-                ctx.update(results_data(conn, as_of, days, team))
-            return render(request, "results.html", ctx)
+    def results_page(request: Request, shown: ResultsShown) -> HTMLResponse:
+        return page_answer(
+            request, "results", "results.html", lambda conn: results_data(conn, shown)
+        )
 
     @app.get("/api/results")
-    def results_json(
-        as_of: AsOfQuery = None,
-        days: DaysQuery = forecasts.RECENT_DAYS,
-        team: TeamQuery = None,
-    ) -> JSONResponse:
-        with _snapshot() as conn:
-            if conn is None:
-                return unavailable()
-            return JSONResponse(forecasts.jsonable(results_data(conn, as_of, days, team)))
+    def results_json(shown: ResultsShown) -> JSONResponse:
+        return json_answer(lambda conn: results_data(conn, shown))
 
     @app.get("/track-record", response_class=HTMLResponse)
     def track_record_page(request: Request) -> HTMLResponse:
-        with _snapshot() as conn:
-            ctx = context(conn, "track-record")
-            if conn is not None:
-                record = forecasts.track_record(conn)
-                ctx["record"] = record
-                rolled = record["rolling"]
-                ctx["charts"] = [
+
+        def data(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+            record = forecasts.track_record(conn)
+            rolled = record["rolling"]
+            return {
+                "record": record,
+                "charts": [
                     charts.line_chart(rolled, "accuracy", "Accuracy (rolling 4 weeks)"),
                     charts.line_chart(rolled, "log_loss", "Log-loss (rolling 4 weeks)"),
                     charts.line_chart(
-                        rolled,
-                        "margin_mae",
-                        "Margin MAE, points (rolling 4 weeks)",
-                        digits=1,
+                        rolled, "margin_mae", "Margin MAE, points (rolling 4 weeks)", digits=1
                     ),
-                ]
-                ctx["calibration"] = charts.reliability_diagram(record["calibration"])
-            return render(request, "track_record.html", ctx)
+                ],
+                "calibration": charts.reliability_diagram(record["calibration"]),
+            }
+
+        return page_answer(request, "track-record", "track_record.html", data)
 
     @app.get("/api/track-record")
     def track_record_json() -> JSONResponse:
-        with _snapshot() as conn:
-            if conn is None:
-                return unavailable()
-            return JSONResponse(forecasts.jsonable(forecasts.track_record(conn)))
+        return json_answer(forecasts.track_record)
 
     @app.get("/models", response_class=HTMLResponse)
     def models_page(request: Request) -> HTMLResponse:
-        with _snapshot() as conn:
-            ctx = context(conn, "models")
-            if conn is not None:
-                ctx.update(forecasts.models(conn))
-            return render(request, "models.html", ctx)
+        return page_answer(request, "models", "models.html", forecasts.models)
 
     @app.get("/api/models")
     def models_json() -> JSONResponse:
-        with _snapshot() as conn:
-            if conn is None:
-                return unavailable()
-            return JSONResponse(forecasts.jsonable(forecasts.models(conn)))
+        return json_answer(forecasts.models)
 
     @app.get("/api/freshness")
     def freshness_json() -> JSONResponse:
-        with _snapshot() as conn:
-            if conn is None:
-                return unavailable()
-            return JSONResponse(forecasts.jsonable({"stages": forecasts.freshness(conn)}))
+        return json_answer(lambda conn: {"stages": forecasts.freshness(conn)})
 
     return app

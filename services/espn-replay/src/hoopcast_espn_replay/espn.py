@@ -86,15 +86,17 @@ def team_links(team: Team) -> list[dict[str, Any]]:
 def team_list_entry(team: Team) -> dict[str, Any]:
     """One ``/teams`` list entry: ``{"team": {id, uid, slug, abbreviation, ...}}``."""
     body: dict[str, Any] = {
-        "id": team.id,
-        "uid": f"s:40~l:41~t:{team.id}",
-        "slug": team.slug,
-        "abbreviation": team.abbreviation,
-        "displayName": team.display_name,
-        "shortDisplayName": team.short_display_name,
-        "name": team.name,
-        "nickname": team.nickname,
-        "location": team.location,
+        **team.espn_fields(
+            "id",
+            "uid",
+            "slug",
+            "abbreviation",
+            "displayName",
+            "shortDisplayName",
+            "name",
+            "nickname",
+            "location",
+        ),
         "color": team.color or "000000",
         "alternateColor": team.alternate_color or "ffffff",
         "isActive": True,
@@ -163,13 +165,9 @@ def _team_look(team: Team) -> dict[str, Any]:
 def competitor_team(team: Team) -> dict[str, Any]:
     """``competitors[].team`` of a scoreboard event (keys as in the recording)."""
     body: dict[str, Any] = {
-        "id": team.id,
-        "uid": f"s:40~l:41~t:{team.id}",
-        "location": team.location,
-        "name": team.name,
-        "abbreviation": team.abbreviation,
-        "displayName": team.display_name,
-        "shortDisplayName": team.short_display_name,
+        **team.espn_fields(
+            "id", "uid", "location", "name", "abbreviation", "displayName", "shortDisplayName"
+        ),
         "isActive": True,
         "links": team_links(team),
         **_team_look(team),
@@ -465,14 +463,16 @@ def box_statistics(line: BoxLine) -> list[dict[str, Any]]:
 
 def _summary_team(team: Team) -> dict[str, Any]:
     return {
-        "id": team.id,
-        "uid": f"s:40~l:41~t:{team.id}",
-        "slug": team.slug,
-        "location": team.location,
-        "name": team.name,
-        "abbreviation": team.abbreviation,
-        "displayName": team.display_name,
-        "shortDisplayName": team.short_display_name,
+        **team.espn_fields(
+            "id",
+            "uid",
+            "slug",
+            "location",
+            "name",
+            "abbreviation",
+            "displayName",
+            "shortDisplayName",
+        ),
         **_team_look(team),
     }
 
@@ -480,13 +480,9 @@ def _summary_team(team: Team) -> dict[str, Any]:
 def _header_team(team: Team) -> dict[str, Any]:
     """``header.competitions[0].competitors[].team`` of a summary (keys as in the recording)."""
     return {
-        "id": team.id,
-        "uid": f"s:40~l:41~t:{team.id}",
-        "location": team.location,
-        "name": team.name,
-        "nickname": team.nickname,
-        "abbreviation": team.abbreviation,
-        "displayName": team.display_name,
+        **team.espn_fields(
+            "id", "uid", "location", "name", "nickname", "abbreviation", "displayName"
+        ),
         "color": team.color or "000000",
         "alternateColor": team.alternate_color or "ffffff",
         "logos": team_logos(team),
@@ -524,7 +520,7 @@ def competitors(
         else:
             wins, losses = data.record_as_of(team.id, game.season, now)
         record = f"{wins}-{losses}"
-        competitor: dict[str, Any] = {"id": team.id, "uid": f"s:40~l:41~t:{team.id}"}
+        competitor: dict[str, Any] = team.espn_fields("id", "uid")
         if scoreboard:
             competitor["type"] = "team"
         competitor["order"] = order

@@ -22,6 +22,7 @@ Shapes:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hoopcast_espn_replay.model import Game, ReplayData, Team
@@ -54,46 +55,12 @@ def _sides(spread: float) -> dict[str, tuple[bool, bool, float]]:
     }
 
 
-def pickcenter(game: Game, data: ReplayData) -> list[dict[str, Any]]:
-    """The summary's ``pickcenter``: one consensus entry when the game has a line, else
-    ``[]`` (as ESPN answers for games without lines)."""
-    if game.spread is None:
-        return []
-    home, away = data.teams[game.home_id], data.teams[game.away_id]
-    entry: dict[str, Any] = {
-        "provider": dict(CONSENSUS),
-        "details": details(game.spread, home, away),
-        "spread": float(game.spread),
-    }
-    sides = _sides(game.spread)
-    for side, team in (("away", away), ("home", home)):  # ESPN: away first
-        favorite, underdog, points = sides[side]
-        text = _points(points)
-        entry[f"{side}TeamOdds"] = {
-            "favorite": favorite,
-            "underdog": underdog,
-            "current": {"pointSpread": {"alternateDisplayValue": text, "american": text}},
-            "teamId": team.id,
-        }
-    return [entry]
-
-
-def _odds_team(team: Team) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": team.id,
-        "uid": f"s:40~l:41~t:{team.id}",
-        "abbreviation": team.abbreviation,
-        "name": team.name,
-        "displayName": team.display_name,
-    }
-    if team.logo:
-        body["logo"] = team.logo
-    return body
-
-
-def scoreboard_odds(game: Game, data: ReplayData) -> list[dict[str, Any]] | None:
-    """A scoreboard competition's ``odds``: one consensus entry, or None (key left out, as
-    ESPN does) when the game has no line."""
+def _consensus(
+    game: Game, data: ReplayData, side_odds: Callable[[Team, float], dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The consensus entry of a game's line (None without a line): ``provider``, ``details``,
+    ``spread``, then ``awayTeamOdds`` and ``homeTeamOdds`` (ESPN: away first), each
+    ``{favorite, underdog}`` followed by ``side_odds(team, that side's points)``."""
     if game.spread is None:
         return None
     home, away = data.teams[game.home_id], data.teams[game.away_id]
@@ -104,10 +71,39 @@ def scoreboard_odds(game: Game, data: ReplayData) -> list[dict[str, Any]] | None
     }
     sides = _sides(game.spread)
     for side, team in (("away", away), ("home", home)):
-        favorite, underdog, _ = sides[side]
+        favorite, underdog, points = sides[side]
         entry[f"{side}TeamOdds"] = {
             "favorite": favorite,
             "underdog": underdog,
-            "team": _odds_team(team),
+            **side_odds(team, points),
         }
-    return [entry]
+    return entry
+
+
+def _pickcenter_side(team: Team, points: float) -> dict[str, Any]:
+    text = _points(points)
+    return {
+        "current": {"pointSpread": {"alternateDisplayValue": text, "american": text}},
+        "teamId": team.id,
+    }
+
+
+def pickcenter(game: Game, data: ReplayData) -> list[dict[str, Any]]:
+    """The summary's ``pickcenter``: one consensus entry when the game has a line, else
+    ``[]`` (as ESPN answers for games without lines)."""
+    entry = _consensus(game, data, _pickcenter_side)
+    return [entry] if entry is not None else []
+
+
+def _odds_side(team: Team, _points: float) -> dict[str, Any]:
+    body = team.espn_fields("id", "uid", "abbreviation", "name", "displayName")
+    if team.logo:
+        body["logo"] = team.logo
+    return {"team": body}
+
+
+def scoreboard_odds(game: Game, data: ReplayData) -> list[dict[str, Any]] | None:
+    """A scoreboard competition's ``odds``: one consensus entry, or None (key left out, as
+    ESPN does) when the game has no line."""
+    entry = _consensus(game, data, _odds_side)
+    return [entry] if entry is not None else None

@@ -25,6 +25,20 @@ SYNTHETIC_EVENT_PREFIX = "9"
 SYNTHETIC_TEAM_PREFIX = "99"
 
 
+#: ESPN's team keys → :class:`Team` attribute: one place for the team shapes of every document.
+ESPN_TEAM_FIELDS = {
+    "id": "id",
+    "uid": "uid",
+    "slug": "slug",
+    "location": "location",
+    "name": "name",
+    "nickname": "nickname",
+    "abbreviation": "abbreviation",
+    "displayName": "display_name",
+    "shortDisplayName": "short_display_name",
+}
+
+
 @dataclass
 class Team:
     """One team as ESPN shows it (ids are strings, like ESPN's).
@@ -53,6 +67,16 @@ class Team:
     def slug(self) -> str:
         """ESPN-style slug of the display name, e.g. ``xavier-musketeers``."""
         return re.sub(r"[^a-z0-9]+", "-", self.display_name.lower()).strip("-")
+
+    @property
+    def uid(self) -> str:
+        """ESPN's uid of the team, e.g. ``s:40~l:41~t:2752`` (sport 40, league 41)."""
+        return f"s:40~l:41~t:{self.id}"
+
+    def espn_fields(self, *keys: str) -> dict[str, Any]:
+        """The team's values under ESPN's keys ``keys`` (see :data:`ESPN_TEAM_FIELDS`), in
+        that order, e.g. ``espn_fields("id", "displayName")``."""
+        return {key: getattr(self, ESPN_TEAM_FIELDS[key]) for key in keys}
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
-from hoopcast_common.db import transaction
+from hoopcast_common.db import table_exists, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_common.games import is_final_sql
 from hoopcast_common.quality import blocking_failures
@@ -113,16 +113,6 @@ def snapshot_inputs(conn: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN pb ON pb.event_id = g.event_id
         """
     )
-
-
-def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    """True when table ``schema.name`` exists."""
-    # duckdb_tables(), not information_schema.tables: the view costs ~4x more per call
-    row = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def plan_layer(conn: duckdb.DuckDBPyConnection, layer: str, full_refresh: bool) -> LayerPlan | None:

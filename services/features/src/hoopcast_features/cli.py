@@ -117,10 +117,11 @@ def build_command(
 @app.command("check")
 def check_command(as_of: AsOf = None) -> None:
     """Run the quality checks on the published feature tables (exit 2 on blocking failure)."""
+    from hoopcast_common.db import table_exists
     from hoopcast_common.quality import blocking_failures
 
     from hoopcast_features import team_seasons
-    from hoopcast_features.build import LAYERS, TABLES, table_exists
+    from hoopcast_features.build import LAYERS, TABLES
     from hoopcast_features.quality import flags, run_checks
 
     def work(conn: duckdb.DuckDBPyConnection, ctx: RunContext, day: dt.date) -> None:

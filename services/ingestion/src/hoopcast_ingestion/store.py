@@ -331,10 +331,11 @@ def clock_start(conn: duckdb.DuckDBPyConnection, moment: dt.datetime) -> dt.date
     aware), or just after the latest ``raw.responses.last_fetched_at`` when that is later (a
     retry or re-run of the same moment), so that fetch times never go backwards and "the
     latest fetch" of a request stays the one received last."""
-    latest = conn.execute("SELECT max(last_fetched_at) FROM raw.responses").fetchone()
-    if latest is None or latest[0] is None or latest[0] < moment:
+    row = conn.execute("SELECT max(last_fetched_at) FROM raw.responses").fetchone()
+    latest: dt.datetime | None = row[0] if row else None
+    if latest is None or latest < moment:
         return moment
-    return latest[0].astimezone(dt.UTC) + dt.timedelta(microseconds=1)
+    return latest.astimezone(dt.UTC) + dt.timedelta(microseconds=1)
 
 
 def fetched_at_of(

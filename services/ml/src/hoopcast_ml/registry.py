@@ -22,6 +22,7 @@ from hoopcast_common.errors import BadInputError
 from hoopcast_common.settings import Settings
 
 from hoopcast_ml import model as model_io
+from hoopcast_ml import row_mapping
 
 
 def model_dir(settings: Settings) -> Path:
@@ -89,32 +90,17 @@ class RegistryEntry:
         }
 
 
-_COLUMNS = (
-    "model_name, version, version_number, stage, is_challenger, run_id, artefact_path, "
-    "train_from, train_until, validate_from, validate_to, feature_list, data_hash, metrics, "
-    "created_at, stage_changed_at"
+_entry = row_mapping.RowMapping(
+    RegistryEntry,
+    {
+        "version_number": int,
+        "is_challenger": bool,
+        "feature_list": row_mapping.json_list,
+        "metrics": row_mapping.json_object,
+    },
 )
-
-
-def _entry(row: tuple[Any, ...]) -> RegistryEntry:
-    return RegistryEntry(
-        model_name=row[0],
-        version=row[1],
-        version_number=int(row[2]),
-        stage=row[3],
-        is_challenger=bool(row[4]),
-        run_id=row[5],
-        artefact_path=row[6],
-        train_from=row[7],
-        train_until=row[8],
-        validate_from=row[9],
-        validate_to=row[10],
-        feature_list=list(json.loads(row[11])),
-        data_hash=row[12],
-        metrics=dict(json.loads(row[13])),
-        created_at=row[14],
-        stage_changed_at=row[15],
-    )
+"""``ml.model_registry`` rows as :class:`RegistryEntry` (its fields are the selected columns)."""
+_COLUMNS = _entry.columns
 
 
 def list_models(

@@ -32,7 +32,7 @@ from hoopcast_common.settings import Settings
 from hoopcast_ml.feature_table import feature_columns, load_events
 from hoopcast_ml.registry import model_dir
 
-from hoopcast_predictor import evaluation, exports, predict, report, scorecard, show
+from hoopcast_predictor import evaluation, exports, predict, scorecard, show
 
 log = logging.getLogger(__name__)
 
@@ -394,6 +394,8 @@ def report_(
             ).df()
         finally:
             conn.close()
+        from hoopcast_predictor import report  # matplotlib: only the report command needs it
+
         paths = report.write_report(scored, evaluations, out_dir, scores=scores)
         typer.echo(report.summary_table(evaluations), err=True)
         if not scores.empty:

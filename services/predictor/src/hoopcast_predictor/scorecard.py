@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from hoopcast_common.db import transaction
+from hoopcast_common.db import table_exists, transaction
 from hoopcast_common.errors import BadInputError
 from hoopcast_common.games import is_final_sql
 from hoopcast_ml.metrics import fit_line_sigma, line_home_win_prob, score
@@ -68,17 +68,9 @@ SCORE_COLUMNS = ["period", "forecaster", "games", "accuracy", "log_loss", "brier
 FORECASTERS = ("model", "elo", "line", "espn")
 
 
-def _has_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _line_cte(conn: duckdb.DuckDBPyConnection) -> str:
     """``pre_tip_line(event_id, line_provider, line_spread)``: the last line before tip-off."""
-    if not _has_table(conn, "core", "betting_lines"):
+    if not table_exists(conn, "core", "betting_lines"):
         return (
             "pre_tip_line AS (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS line_provider,"
             " NULL::DOUBLE AS line_spread WHERE false)"
@@ -96,7 +88,7 @@ def _line_cte(conn: duckdb.DuckDBPyConnection) -> str:
 def _espn_cte(conn: duckdb.DuckDBPyConnection) -> str:
     """``pre_tip_espn(event_id, espn_home_win_prob)``: ESPN's last predictor before tip-off,
     as the probability of ``core.games``' home team."""
-    if not _has_table(conn, "core", "espn_predictions"):
+    if not table_exists(conn, "core", "espn_predictions"):
         return (
             "pre_tip_espn AS (SELECT NULL::VARCHAR AS event_id, NULL::DOUBLE AS "
             "espn_home_win_prob WHERE false)"
@@ -114,7 +106,7 @@ def final_games_with_forecast(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Scorecard game rows (:data:`GAME_COLUMNS` but ``line_home_win_prob``), by date/event."""
     elo = (
         "features.game_features"
-        if _has_table(conn, "features", "game_features")
+        if table_exists(conn, "features", "game_features")
         else "(SELECT NULL::VARCHAR AS event_id, NULL::DOUBLE AS elo_home_prob WHERE false)"
     )
     return conn.execute(
@@ -150,7 +142,7 @@ def line_sigma(
 ) -> LineSigma:
     """σ fitted on final games with a pre-tip-off line of seasons before ``before_season``,
     or ``default`` when they are fewer than ``min_games``."""
-    if before_season is None or not _has_table(conn, "core", "betting_lines"):
+    if before_season is None or not table_exists(conn, "core", "betting_lines"):
         return LineSigma(default, "PREDICTOR_LINE_SIGMA", 0, before_season)
     history = conn.execute(
         f"WITH {_line_cte(conn)} SELECT l.line_spread, "

@@ -27,7 +27,7 @@ import pandas as pd
 from hoopcast_common.db import connect, one, transaction
 from hoopcast_common.errors import BadInputError, NothingToDoError
 from hoopcast_ml import model as model_io
-from hoopcast_ml import registry
+from hoopcast_ml import registry, row_mapping
 from hoopcast_ml.feature_table import META_COLUMNS, feature_columns, load_labelled
 from hoopcast_ml.metrics import finite_or_none, fit_elo_margin, logit, score
 
@@ -84,33 +84,20 @@ class TrainingRun:
         }
 
 
-_RUN_COLUMNS = (
-    "run_id, model_name, as_of, step, train_from, train_until, validate_from, validate_to, "
-    "n_train, n_validate, feature_list, data_hash, params, work_dir, metrics, model_version, "
-    "gate_decision"
+_run = row_mapping.RowMapping(
+    TrainingRun,
+    {
+        "n_train": row_mapping.count,
+        "n_validate": row_mapping.count,
+        "feature_list": row_mapping.json_list,
+        "data_hash": row_mapping.text,
+        "params": row_mapping.json_object,
+        "work_dir": row_mapping.text,
+        "metrics": row_mapping.json_object,
+    },
 )
-
-
-def _run(row: tuple[Any, ...]) -> TrainingRun:
-    return TrainingRun(
-        run_id=row[0],
-        model_name=row[1],
-        as_of=row[2],
-        step=row[3],
-        train_from=row[4],
-        train_until=row[5],
-        validate_from=row[6],
-        validate_to=row[7],
-        n_train=int(row[8] or 0),
-        n_validate=int(row[9] or 0),
-        feature_list=list(json.loads(row[10] or "[]")),
-        data_hash=row[11] or "",
-        params=dict(json.loads(row[12] or "{}")),
-        work_dir=row[13] or "",
-        metrics=dict(json.loads(row[14] or "{}")),
-        model_version=row[15],
-        gate_decision=row[16],
-    )
+"""``ml.training_runs`` rows as :class:`TrainingRun` (its fields are the selected columns)."""
+_RUN_COLUMNS = _run.columns
 
 
 def get_run(db_path: Path, run_id: str) -> TrainingRun:
