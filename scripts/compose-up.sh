@@ -46,7 +46,7 @@ print(f'{n} rows ({kinds})')" 2>/dev/null || echo "not readable")"
   where="/data/hoopcast.duckdb on the Docker volume hoopcast-data"
 fi
 rm -rf var/compose/reports && mkdir -p var/compose
-if docker run --rm --user 0 -v hoopcast-data:/data:ro -v "$PWD/var/compose:/out" --entrypoint sh \
+if (( ! cluster )) && docker run --rm --user 0 -v hoopcast-data:/data:ro -v "$PWD/var/compose:/out" --entrypoint sh \
     "hoopcast/predictor:${tag}" -c "cp -r /data/reports /out/ && chown -R $(id -u):$(id -g) /out/reports" \
     2>/dev/null; then
   report="$(ls -d var/compose/reports/*/ 2>/dev/null | sort | tail -n 1)"
@@ -65,7 +65,7 @@ Report:       ${report:-none yet (written by prediction.report_preds once predic
 Schedules:    the four scheduled DAGs are unpaused: they now run on their schedules (README)
 Stop:         $( (( cluster )) && echo 'make cluster-down   (containers only; the data is kept: make cluster-destroy)' || echo 'make down   (containers only; the data is kept: make backup, make destroy)')
 MSG
-cat >&2 <<MSG
+(( cluster )) || cat >&2 <<MSG
 Forecasts:    http://localhost:${port}/plugin/forecasts   (a page of the Airflow UI; log in as above)
 In a terminal: docker run --rm -v hoopcast-data:/data:ro hoopcast/predictor:${tag} show [--team NAME]
 MSG
