@@ -7,6 +7,10 @@
 #   make destroy stop everything and DELETE the volumes: warehouse, models, reports, metadata DB
 #   make backup  warehouse (DuckDB EXPORT DATABASE, Parquet) + models + reports -> backups/*.tar.gz
 #   make restore BACKUP=backups/hoopcast-backup-<time>.tar.gz [FORCE=1]
+#   make cluster-up   the same with the compose profile `cluster`: CeleryExecutor, workers worker-a
+#                and worker-b, Redis, an S3 store, a DuckLake warehouse (docs/guides/cluster.md)
+#   make cluster-down stop and remove the cluster's containers (data kept); cluster-destroy: and
+#                its volumes
 #
 # Everything installs what it needs: uv comes from PyPI into .tools/, the workspace into .venv/.
 
@@ -18,10 +22,10 @@ UV := $(TOOLS)/bin/uv
 COMPOSE_FILE := compose/docker-compose.yml
 
 .PHONY: simulate help setup lint typecheck test pipeline airflow-pipeline images up down destroy backup \
-	restore bench clean
+	restore bench clean cluster-images cluster-up cluster-down cluster-destroy
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,16p' Makefile
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -80,6 +84,30 @@ STAGE_CONTAINERS_RM := ids=$$(docker ps -aq --filter volume=hoopcast-data); \
 down:
 	$(COMPOSE) down
 	@$(STAGE_CONTAINERS_RM)
+
+# The compose profile `cluster` (docs/guides/cluster.md): its two images, then up + follow the
+# start-up run as `make up` does. Stage containers of the cluster mount no volume: those left
+# on the hoopcast network (a run stopped by `cluster-down`) are removed after the workers stop.
+cluster-images: setup
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" bash scripts/build-images --only cluster
+
+cluster-up: images cluster-images
+	bash scripts/compose-up.sh --cluster
+
+COMPOSE_CLUSTER := $(COMPOSE) --profile cluster
+CLUSTER_STAGE_CONTAINERS_RM := ids=$$(docker ps -aq --filter network=hoopcast | while read -r id; do \
+	  [ -z "$$(docker inspect -f '{{ index .Config.Labels "com.docker.compose.project" }}' $$id)" ] && echo $$id; \
+	done); if [ -n "$$ids" ]; then echo "removing stage containers: $$ids"; docker rm -f $$ids >/dev/null; fi
+
+cluster-down:
+	$(COMPOSE_CLUSTER) stop
+	@$(CLUSTER_STAGE_CONTAINERS_RM)
+	$(COMPOSE_CLUSTER) down
+
+cluster-destroy:
+	@echo "make cluster-destroy: deleting the hoopcast volumes (lake catalog and S3 data, Airflow metadata, secrets)"
+	$(MAKE) cluster-down
+	$(COMPOSE_CLUSTER) down --volumes
 
 destroy:
 	@echo "make destroy: deleting the hoopcast volumes (warehouse, models, reports, Airflow metadata, secrets)"

@@ -23,6 +23,7 @@ from hoopcast_airflow.operators import (
     build_container_spec,
     resolve_clock,
 )
+from hoopcast_common.errors import ConfigError
 
 HERE = Path(__file__).resolve().parent
 
@@ -73,6 +74,78 @@ def test_container_spec_from_catalog_and_profile(env_dir: Path) -> None:
     assert spec.cpus == 0.5 and spec.nano_cpus == 500_000_000
     assert spec.mem_limit == "256m"
     assert spec.network == "hoopcast-test-net"
+
+
+def test_cluster_spec_has_lake_settings_private_credentials_and_no_volume(
+    env_dir: Path, tmp_path: Path
+) -> None:
+    """The compose profile `cluster`: no data volume, the lake settings passed on, the
+    credentials read from their files into the private environment only."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "pg").write_text("pg-pass-1\n")
+    (secrets / "key").write_text("AK-cluster\n")
+    (secrets / "secret").write_text("SK-cluster-2")
+    warehouse = "ducklake:postgres:dbname=hoopcast_lake host=postgres user=hoopcast_lake"
+    environ = {
+        "HOOPCAST_DATA_VOLUME": "none",
+        "HOOPCAST_WAREHOUSE": warehouse,
+        "HOOPCAST_LAKE_DATA_PATH": "s3://hoopcast/lake/",
+        "HOOPCAST_LAKE_S3_ENDPOINT": "seaweedfs:8333",
+        "HOOPCAST_LAKE_S3_USE_SSL": "false",
+        "HOOPCAST_ARTIFACTS": "s3://hoopcast/artifacts/",
+        "HOOPCAST_LAKE_PG_PASSWORD_FILE": str(secrets / "pg"),
+        "HOOPCAST_LAKE_S3_KEY_ID_FILE": str(secrets / "key"),
+        "HOOPCAST_LAKE_S3_SECRET_FILE": str(secrets / "secret"),
+    }
+    spec = build_container_spec(
+        PREDICTION.task("generate_preds"), "replay", ["predict"], environ=environ
+    )
+    assert spec.mounts == []
+    env = spec.environment
+    assert env["HOOPCAST_WAREHOUSE"] == warehouse
+    assert env["HOOPCAST_LAKE_DATA_PATH"] == "s3://hoopcast/lake/"
+    assert env["HOOPCAST_LAKE_S3_ENDPOINT"] == "seaweedfs:8333"
+    assert env["HOOPCAST_LAKE_S3_USE_SSL"] == "false"
+    assert env["HOOPCAST_ARTIFACTS"] == "s3://hoopcast/artifacts/"
+    assert spec.private_environment == {
+        "HOOPCAST_LAKE_PG_PASSWORD": "pg-pass-1",
+        "HOOPCAST_LAKE_S3_KEY_ID": "AK-cluster",
+        "HOOPCAST_LAKE_S3_SECRET": "SK-cluster-2",
+    }
+    public_text = json.dumps(env)
+    assert not any(v in public_text for v in ("pg-pass-1", "AK-cluster", "SK-cluster-2"))
+    assert not any(k.endswith("_FILE") for k in env)  # the secret files stay with Airflow
+
+    # an empty HOOPCAST_DATA_VOLUME is no volume too; unset, the default named volume
+    empty = build_container_spec(
+        PREDICTION.task("generate_preds"), "production", ["predict"], {"HOOPCAST_DATA_VOLUME": ""}
+    )
+    assert empty.mounts == []
+    default = build_container_spec(PREDICTION.task("generate_preds"), "production", ["predict"], {})
+    assert [(m["Source"], m["Type"]) for m in default.mounts] == [("hoopcast-data", "volume")]
+
+
+def test_unreadable_credential_file_is_a_config_error_naming_the_setting(
+    env_dir: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere" / "lake_pg_password"
+    with pytest.raises(ConfigError, match="HOOPCAST_LAKE_PG_PASSWORD_FILE") as raised:
+        build_container_spec(
+            PREDICTION.task("generate_preds"),
+            "replay",
+            ["predict"],
+            {"HOOPCAST_LAKE_PG_PASSWORD_FILE": str(missing)},
+        )
+    assert str(missing) in str(raised.value)
+    (tmp_path / "empty").write_text("")
+    with pytest.raises(ConfigError, match=r"HOOPCAST_LAKE_S3_SECRET_FILE.*empty"):
+        build_container_spec(
+            PREDICTION.task("generate_preds"),
+            "replay",
+            ["predict"],
+            {"HOOPCAST_LAKE_S3_SECRET_FILE": str(tmp_path / "empty")},
+        )
 
 
 def test_trainer_defaults_from_catalog(env_dir: Path) -> None:

@@ -12,8 +12,12 @@ environment). Settings read here:
 * ``HOOPCAST_IMAGE_REGISTRY`` (optional prefix of the image names, e.g.
   ``registry.example.com``), ``HOOPCAST_IMAGE_TAG`` (default ``latest``),
   ``HOOPCAST_DOCKER_NETWORK``,
-  ``HOOPCAST_DATA_VOLUME`` (default ``hoopcast-data``), ``HOOPCAST_CPUS_<SERVICE>``,
+  ``HOOPCAST_DATA_VOLUME`` (default ``hoopcast-data``; empty or ``none``: no data volume, as
+  in the compose profile ``cluster`` whose warehouse is a DuckLake), ``HOOPCAST_CPUS_<SERVICE>``,
   ``HOOPCAST_MEMORY_<SERVICE>`` (override the catalog's container limits).
+* The warehouse and artefact settings forwarded to stage containers when set for Airflow
+  (:data:`FORWARDED_ENV`), and the lake credentials (:data:`STAGE_CREDENTIALS`), read from
+  ``<NAME>_FILE`` or ``<NAME>`` by :func:`stage_credentials`.
 * ``HOOPCAST_ALERT_WEBHOOK_URL`` — optional Slack-compatible webhook for failure alerts (a
   secret: never logged, never passed to stage processes).
 * ``HOOPCAST_DOCKER_URL`` — the Docker API the stage operator talks to (default ``DOCKER_HOST``,
@@ -53,6 +57,28 @@ CONTAINER_DB = "/data/hoopcast.duckdb"
 CONTAINER_MODEL_DIR = "/data/models"
 DEFAULT_DATA_VOLUME = "hoopcast-data"
 DEFAULT_DOCKER_URL = "unix://var/run/docker.sock"
+
+#: Process-environment settings forwarded into stage containers when set for Airflow: the
+#: ESPN endpoint, and the warehouse and artefact settings of a DuckLake deployment (the
+#: compose profile ``cluster``; names as in :mod:`hoopcast_common.settings`).
+FORWARDED_ENV = (
+    "ESPN_BASE_URL",
+    "HOOPCAST_WAREHOUSE",
+    "HOOPCAST_LAKE_DATA_PATH",
+    "HOOPCAST_LAKE_S3_ENDPOINT",
+    "HOOPCAST_LAKE_S3_REGION",
+    "HOOPCAST_LAKE_S3_URL_STYLE",
+    "HOOPCAST_LAKE_S3_USE_SSL",
+    "HOOPCAST_ARTIFACTS",
+)
+
+#: Credentials a stage container gets through ``private_environment`` (never rendered nor
+#: logged) when Airflow has them: the DuckLake catalog's PostgreSQL password and the S3 keys.
+STAGE_CREDENTIALS = (
+    "HOOPCAST_LAKE_PG_PASSWORD",
+    "HOOPCAST_LAKE_S3_KEY_ID",
+    "HOOPCAST_LAKE_S3_SECRET",
+)
 
 #: Setting names that look secret: passed to containers through ``private_environment`` (never
 #: rendered nor logged) and never handed to local-mode stage processes.
@@ -154,6 +180,42 @@ def stage_process_env(environ: Mapping[str, str]) -> dict[str, str]:
         if (key in STAGE_ENV_NAMES or key.startswith(STAGE_ENV_PREFIXES))
         and not SECRET_NAME.search(key)
     }
+
+
+def data_volume(settings: Settings) -> str | None:
+    """The volume mounted at ``/data`` in stage containers: ``HOOPCAST_DATA_VOLUME`` (a named
+    volume, or an absolute host path to bind-mount), :data:`DEFAULT_DATA_VOLUME` when unset,
+    None (no volume) when set empty or to ``none``."""
+    raw = settings.get("HOOPCAST_DATA_VOLUME")
+    if raw is None:
+        return DEFAULT_DATA_VOLUME
+    raw = raw.strip()
+    return None if raw.lower() in ("", "none") else raw
+
+
+def stage_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """The :data:`STAGE_CREDENTIALS` Airflow has, name → value: each from the file named by
+    ``<NAME>_FILE`` in ``environ`` (trailing newline removed), else ``<NAME>`` itself; names
+    with neither are left out.
+
+    Raises:
+        ConfigError: a ``<NAME>_FILE`` cannot be read or is empty (names the setting and the
+            file, never a value).
+    """
+    found: dict[str, str] = {}
+    for name in STAGE_CREDENTIALS:
+        file = environ.get(f"{name}_FILE")
+        if file:
+            try:
+                value = Path(file).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(f"setting {name}_FILE={file!r}: cannot read: {exc}") from exc
+            if not value:
+                raise ConfigError(f"setting {name}_FILE={file!r}: the file is empty")
+            found[name] = value
+        elif environ.get(name):
+            found[name] = environ[name]
+    return found
 
 
 def docker_url(settings: Settings) -> str:

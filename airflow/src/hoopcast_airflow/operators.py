@@ -50,21 +50,20 @@ from hoopcast_airflow.config import (
     CONTAINER_DATA_DIR,
     CONTAINER_DB,
     CONTAINER_MODEL_DIR,
-    DEFAULT_DATA_VOLUME,
+    FORWARDED_ENV,
     SECRET_NAME,
     Runner,
     airflow_settings,
     console_script,
+    data_volume,
     docker_url,
     image_for,
     resolve_profile,
     resources_for,
     runner_mode,
+    stage_credentials,
     stage_process_env,
 )
-
-#: Process-environment settings forwarded into stage containers when set for Airflow.
-FORWARDED_ENV = ("ESPN_BASE_URL",)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,8 @@ class ContainerSpec:
     ``command`` is the argument list after the image's ENTRYPOINT (the console script);
     ``cpus`` is both the CPU share (``cpu_shares = cpus x 1024``) and the hard cap
     (``nano_cpus = cpus x 10^9``); ``mem_limit`` a Docker size string; ``mounts`` the named
-    data volume at ``/data``; ``network`` the Docker network to join or None.
+    data volume at ``/data`` (none without a data volume); ``network`` the Docker network to
+    join or None.
     """
 
     image: str
@@ -215,31 +215,40 @@ def build_container_spec(
     Environment: ``env/<profile>/common.env`` + ``env/<profile>/<service>.env`` (via
     :func:`hoopcast_common.settings.load_settings`, without the Airflow process
     environment), then ``HOOPCAST_ENV``, ``HOOPCAST_DB=/data/hoopcast.duckdb``,
-    ``HOOPCAST_MODEL_DIR=/data/models`` and, when set in ``environ``, ``ESPN_BASE_URL``.
-    Settings whose names look secret (:data:`SECRET_NAME`) go to ``private_environment``.
-    Limits from :func:`hoopcast_airflow.config.resources_for`; network from
-    ``HOOPCAST_DOCKER_NETWORK``; volume from ``HOOPCAST_DATA_VOLUME`` (default
-    ``hoopcast-data``; an absolute path is bind-mounted host folder, which the image user,
-    uid 50000 group 0, must be able to write).
+    ``HOOPCAST_MODEL_DIR=/data/models`` and, when set in ``environ``, the settings of
+    :data:`~hoopcast_airflow.config.FORWARDED_ENV` (ESPN endpoint, DuckLake warehouse, lake
+    data path and S3 endpoint, artefacts). Settings whose names look secret
+    (:data:`SECRET_NAME`) and the lake credentials
+    (:func:`~hoopcast_airflow.config.stage_credentials`, read from ``<NAME>_FILE``) go to
+    ``private_environment``. Limits from :func:`hoopcast_airflow.config.resources_for`;
+    network from ``HOOPCAST_DOCKER_NETWORK``; volume from
+    :func:`~hoopcast_airflow.config.data_volume` (default ``hoopcast-data``; an absolute path
+    is a bind-mounted host folder, which the image user, uid 50000 group 0, must be able to
+    write; ``none`` or empty: no volume).
 
     Raises:
-        ConfigError: unknown profile or malformed limit settings.
+        ConfigError: unknown profile, malformed limit settings, or an unreadable credential
+            file.
     """
     environ = os.environ if environ is None else environ
     orchestration = load_settings("airflow", profile=profile, environ=environ)
     env = stage_environment(spec.service, profile, environ)
     env.update({"HOOPCAST_DB": CONTAINER_DB, "HOOPCAST_MODEL_DIR": CONTAINER_MODEL_DIR})
     public, private = split_secrets(env)
+    private.update(stage_credentials(environ))
     limits = resources_for(spec.service, orchestration)
-    volume = orchestration.get("HOOPCAST_DATA_VOLUME") or DEFAULT_DATA_VOLUME
-    # An absolute path is a host folder (bind mount), e.g. hoopcast-simulate's warehouse folder.
-    mount_type = "bind" if volume.startswith("/") else "volume"
+    volume = data_volume(orchestration)
+    mounts = []
+    if volume is not None:
+        # An absolute path is a host folder (bind mount), e.g. hoopcast-simulate's warehouse.
+        mount_type = "bind" if volume.startswith("/") else "volume"
+        mounts.append(Mount(target=CONTAINER_DATA_DIR, source=volume, type=mount_type))
     return ContainerSpec(
         image=image_for(spec.service, orchestration),
         command=list(args),
         environment=public,
         private_environment=private,
-        mounts=[Mount(target=CONTAINER_DATA_DIR, source=volume, type=mount_type)],
+        mounts=mounts,
         cpus=limits.cpus,
         nano_cpus=round(limits.cpus * 1_000_000_000),
         mem_limit=limits.memory,
@@ -399,6 +408,7 @@ class HoopcastStageOperator(DockerOperator):
         script = console_script(CONSOLE_SCRIPTS[self.stage.service])
         env = stage_process_env(os.environ)  # never Airflow's keys, DB URL or the webhook
         env["HOOPCAST_ENV"] = self.profile or resolve_profile(None)
+        env.update(stage_credentials(os.environ))  # the lake's, when Airflow has them
         self.log.info("running %s %s (local mode)", script, " ".join(args))
         lines: list[str] = []
         self._process = subprocess.Popen(
