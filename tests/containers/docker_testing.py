@@ -42,3 +42,13 @@ def engine_problem(images: Sequence[str]) -> str | None:
     if missing:
         return f"images not built (run scripts/build-images): {', '.join(missing)}"
     return None
+
+
+def volume_modes(volume: str) -> dict[str, str]:
+    """``name -> "mode uid:gid"`` of a volume's folder (key ``.``) and every file in it, read
+    in a throw-away ``hoopcast/airflow`` container."""
+    out = docker(
+        "run", "--rm", "-v", f"{volume}:/s", "--entrypoint", "sh", f"hoopcast/airflow:{TAG}",
+        "-c", 'cd /s && stat -c "%n %a %u:%g" . *',
+    ).stdout  # fmt: skip
+    return {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}

@@ -16,7 +16,6 @@ Marked ``docker``; skipped with the reason without an engine or the images
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -24,40 +23,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from docker_testing import TAG, docker, engine_problem, volume_modes
 
-TAG = os.environ.get("HOOPCAST_IMAGE_TAG", "latest")
 IMAGES = ["airflow", "redis", "seaweedfs"]
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def docker(
-    *args: str, timeout: float = 300, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the docker CLI (text output)."""
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=check
-    )
-
-
-def problem() -> str | None:
-    """Why these tests cannot run here (None when they can)."""
-    if shutil.which("docker") is None:
-        return "docker CLI not installed"
-    if docker("info", check=False, timeout=30).returncode != 0:
-        return "no reachable Docker engine"
-    missing = [
-        n
-        for n in IMAGES
-        if docker("image", "inspect", f"hoopcast/{n}:{TAG}", check=False).returncode
-    ]
-    return f"images not built (scripts/build-images --only cluster): {missing}" if missing else None
-
-
 @pytest.fixture(scope="module")
 def secrets() -> Iterator[tuple[str, str]]:
     """Two throwaway volumes (Airflow secrets, cluster secrets) after ``cluster-secrets``."""
-    reason = problem()
+    reason = engine_problem(IMAGES)
     if reason:
         pytest.skip(reason)
     suffix = uuid.uuid4().hex[:8]
@@ -82,19 +58,10 @@ def read(volume: str, name: str) -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def stat(volume: str) -> dict[str, str]:
-    """``name -> "mode uid:gid"`` of a volume's folder (key ``.``) and its files."""
-    out = docker(
-        "run", "--rm", "-v", f"{volume}:/s", "--entrypoint", "sh", f"hoopcast/airflow:{TAG}",
-        "-c", 'cd /s && stat -c "%n %a %u:%g" . *',
-    ).stdout  # fmt: skip
-    return {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
-
-
 def test_cluster_secrets_are_0600_and_kept(secrets: tuple[str, str]) -> None:
     airflow, cluster = secrets
-    assert stat(airflow) == {".": "700 50000:0", "redis_password": "600 50000:0"}
-    assert stat(cluster) == {
+    assert volume_modes(airflow) == {".": "700 50000:0", "redis_password": "600 50000:0"}
+    assert volume_modes(cluster) == {
         ".": "700 50000:0",
         "lake_pg_password": "600 50000:0",
         "s3_access_key_id": "600 50000:0",
@@ -153,7 +120,7 @@ def test_redis_needs_the_password_from_its_secret_file(secrets: tuple[str, str])
 
 
 def test_redis_refuses_to_start_without_a_password() -> None:
-    reason = problem()
+    reason = engine_problem(IMAGES)
     if reason:
         pytest.skip(reason)
     out = docker("run", "--rm", f"hoopcast/redis:{TAG}", check=False, timeout=60)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from docker_testing import TAG, docker, engine_problem
+from docker_testing import TAG, docker, engine_problem, volume_modes
 from support.network import free_port
 
 IMAGES = ["airflow", "postgres", "docker-proxy", "ingestion"]
@@ -41,15 +41,6 @@ def volume() -> Iterator[str]:
         docker("volume", "rm", "-f", name, check=False)
 
 
-def modes(volume: str) -> dict[str, str]:
-    """``name -> "mode uid:gid"`` of the secrets folder (key ``.``) and every file in it."""
-    out = docker(
-        "run", "--rm", "-v", f"{volume}:/s", "--entrypoint", "sh", f"hoopcast/airflow:{TAG}",
-        "-c", 'cd /s && stat -c "%n %a %u:%g" . *',
-    ).stdout  # fmt: skip
-    return {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
-
-
 def test_secret_files_are_0600_and_owned_by_their_reader(volume: str) -> None:
     # An older version's volume: a world-readable password file is there already.
     docker(
@@ -63,7 +54,7 @@ def test_secret_files_are_0600_and_owned_by_their_reader(volume: str) -> None:
         f"hoopcast/airflow:{TAG}", "secrets",
     )  # fmt: skip
     assert "secrets ready" in made.stderr
-    seen = modes(volume)
+    seen = volume_modes(volume)
     assert seen.pop(".") == "700 50000:0"
     assert set(seen) >= {"postgres_password", "jwt_secret", "api_secret_key", "fernet_key",
                          "admin_password", "passwords.json"}  # fmt: skip
@@ -88,7 +79,7 @@ def test_production_profile_never_accepts_admin_admin(volume: str) -> None:
         f"hoopcast/airflow:{TAG}", "secrets",
     )  # fmt: skip
     assert "auth manager: fab" in ok.stderr
-    assert "passwords.json" not in modes(volume)  # no SimpleAuthManager file under FAB
+    assert "passwords.json" not in volume_modes(volume)  # no SimpleAuthManager file under FAB
 
 
 def test_postgres_reads_its_0600_password_as_root_then_serves_as_postgres(volume: str) -> None:

@@ -21,21 +21,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from support.compose_testing import ROOT, ComposeProject, compose_or_skip, compose_problem, run
+from support.network import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 OUTPUT = ROOT / "var" / "e2e"
-PROJECT = "hoopcast"
 TAG = os.environ.get("HOOPCAST_IMAGE_TAG", "latest")
 IMAGES = [
     "ingestion", "features", "trainer", "predictor", "espn-replay", "airflow", "postgres",
@@ -51,35 +47,11 @@ COUNTED = ["core.games", "features.game_features", "predictions.predictions"]
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def run(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a command (text output); raises CalledProcessError when check and it fails."""
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=check)
-
-
-def compose_cmd() -> list[str] | None:
-    """``docker compose`` (v2 plugin) if it works, else ``docker-compose`` (v1), else None."""
-    if run("docker", "compose", "version", check=False).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
-
-
 def skip_reason() -> str | None:
     """Why the cluster test cannot run on this machine, or None."""
-    if shutil.which("docker") is None:
-        return "docker CLI not installed"
-    if run("docker", "info", check=False, timeout=30).returncode != 0:
-        return "no reachable Docker engine"
-    if compose_cmd() is None:
-        return "neither `docker compose` nor `docker-compose` is available"
-    missing = [
-        name
-        for name in IMAGES
-        if run("docker", "image", "inspect", f"hoopcast/{name}:{TAG}", check=False).returncode
-    ]
-    if missing:
-        return f"images not built (scripts/build-images, --only cluster): {missing}"
+    problem = compose_problem(IMAGES, TAG, "scripts/build-images, --only cluster")
+    if problem:
+        return problem
     existing = [
         v for v in VOLUMES if run("docker", "volume", "inspect", v, check=False).returncode == 0
     ]
@@ -88,21 +60,12 @@ def skip_reason() -> str | None:
     return None
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Cluster:
+class Cluster(ComposeProject):
     """The compose project under test: ``-p hoopcast --profile cluster --profile replay``."""
 
     def __init__(self, compose: list[str]) -> None:
-        self.base = [*compose, "-f", str(COMPOSE_FILE), "-p", PROJECT]
-        self.base += ["--profile", "cluster", "--profile", "replay"]
+        super().__init__(compose, ["cluster", "replay"])
         self.port = free_port()
-        self.env = dict(os.environ)
         self.env.update(
             {
                 "HOOPCAST_AIRFLOW_PORT": str(self.port),
@@ -110,18 +73,6 @@ class Cluster:
                 # keep the scheduled DAGs paused: only the runs of this test write
                 "HOOPCAST_SCHEDULED_DAGS": "",
             }
-        )
-
-    def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        """Run one compose subcommand of this project."""
-        return subprocess.run(
-            [*self.base, *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-            cwd=ROOT,
-            check=False,
         )
 
     def down(self) -> None:
@@ -189,12 +140,7 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     """The cluster profile brought up; torn down with its volumes."""
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    compose = compose_cmd()
-    assert compose is not None
-    dep = Cluster(compose)
+    dep = Cluster(compose_or_skip(skip_reason()))
     dep.down()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     try:

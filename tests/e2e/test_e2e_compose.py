@@ -19,11 +19,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,11 +29,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from support.airflow_ui import browser_available, chromium, log_in, read_forecasts_view
+from support.compose_testing import ROOT, ComposeProject, compose_or_skip, compose_problem, run
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "compose" / "docker-compose.yml"
 OUTPUT = ROOT / "var" / "e2e"
-PROJECT = "hoopcast"
 TAG = os.environ.get("HOOPCAST_IMAGE_TAG", "latest")
 STAGES = ["ingestion", "features", "trainer", "predictor"]
 IMAGES = [*STAGES, "espn-replay", "airflow", "postgres", "docker-proxy"]
@@ -48,64 +43,27 @@ SECRET_FILES = ["postgres_password", "jwt_secret", "api_secret_key", "fernet_key
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def run(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a command (text output); raises CalledProcessError when check and it fails."""
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=check)
-
-
-def compose_cmd() -> list[str] | None:
-    """``docker compose`` (v2 plugin) if it works, else ``docker-compose`` (v1), else None."""
-    if run("docker", "compose", "version", check=False).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    return None
-
-
 def skip_reason() -> str | None:
     """Why the e2e test cannot run on this machine, or None."""
-    if shutil.which("docker") is None:
-        return "docker CLI not installed"
-    if run("docker", "info", check=False, timeout=30).returncode != 0:
-        return "no reachable Docker engine"
-    if compose_cmd() is None:
-        return "neither `docker compose` nor `docker-compose` is available"
-    missing = [
-        name
-        for name in IMAGES
-        if run("docker", "image", "inspect", f"hoopcast/{name}:{TAG}", check=False).returncode
-    ]
-    if missing:
-        return f"images not built (run scripts/build-images): {missing}"
+    problem = compose_problem(IMAGES, TAG, "run scripts/build-images")
+    if problem:
+        return problem
     volume = run("docker", "volume", "inspect", "hoopcast-data", check=False)
     if volume.returncode == 0 and os.environ.get("HOOPCAST_E2E_DESTROY") != "1":
         return "volume hoopcast-data exists (a deployment?); HOOPCAST_E2E_DESTROY=1 replaces it"
     return None
 
 
-class Deployment:
+class Deployment(ComposeProject):
     """The compose project under test (``-p hoopcast``, replay profile)."""
 
     def __init__(self, compose: list[str]) -> None:
-        self.base = [*compose, "-f", str(COMPOSE_FILE), "-p", PROJECT, "--profile", "replay"]
-        self.env = dict(os.environ)
+        super().__init__(compose, ["replay"])
         # a secret that must never reach a log line (test_no_secret_in_any_log)
         self.env["HOOPCAST_ALERT_WEBHOOK_URL"] = WEBHOOK
         self.env["HOOPCAST_AIRFLOW_PORT"] = str(PORT)
         self.env["HOOPCAST_IMAGE_TAG"] = TAG
         self.up_started = 0.0  # monotonic time of `compose up`
-
-    def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        """Run one compose subcommand of this project."""
-        return subprocess.run(
-            [*self.base, *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=self.env,
-            cwd=ROOT,
-            check=False,
-        )
 
     def down(self) -> None:
         """``down -v``, first removing stage containers a stopped run left on the data volume."""
@@ -131,12 +89,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[Deployment]:
     """Compose project brought up with the replay profile; torn down with its volumes."""
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    compose = compose_cmd()
-    assert compose is not None
-    dep = Deployment(compose)
+    dep = Deployment(compose_or_skip(skip_reason()))
     dep.down()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     try:
