@@ -12,7 +12,8 @@ the row counts equal those of the first run (the pipeline's writes are idempoten
 -v`` (stage containers left on the network removed first).
 
 Marked ``docker``; skipped with the reason when there is no engine, no compose tool, an image
-is missing, the stage images have no DuckLake backend (the pipeline test), or hoopcast volumes
+is missing, the stage images lack the DuckLake backend or the artefact store (the pipeline
+test), or hoopcast volumes
 already exist (a deployment: ``HOOPCAST_E2E_DESTROY=1`` lets
 the test replace them). Progress and times are printed (``-s``).
 """
@@ -200,13 +201,20 @@ def run_state(client: httpx.Client, run_id: str) -> str:
 
 
 def lake_missing() -> str | None:
-    """Why the stage images cannot run on the cluster's DuckLake, or None."""
-    probe = run(
-        "docker", "run", "--rm", "--entrypoint", "python", f"hoopcast/predictor:{TAG}", "-c",
-        "import hoopcast_common.warehouse", check=False,
-    )  # fmt: skip
-    if probe.returncode != 0:
-        return "the stage images have no DuckLake backend (hoopcast_common.warehouse)"
+    """Why the stage images cannot run the whole pipeline on the cluster, or None: the
+    DuckLake backend (``hoopcast_common.warehouse``) and an artefact store shared by the
+    trainer's and the predictor's containers (``hoopcast_common.artifacts``,
+    ``HOOPCAST_ARTIFACTS``) must both be in the images."""
+    for module, what in (
+        ("hoopcast_common.warehouse", "the DuckLake backend"),
+        ("hoopcast_common.artifacts", "an artefact store for models and reports"),
+    ):
+        probe = run(
+            "docker", "run", "--rm", "--entrypoint", "python", f"hoopcast/predictor:{TAG}",
+            "-c", f"import {module}", check=False,
+        )  # fmt: skip
+        if probe.returncode != 0:
+            return f"the stage images have no {what} ({module})"
     return None
 
 
