@@ -13,6 +13,8 @@ UV="${UV:-.tools/bin/uv}"
 if [ "${HOOPCAST_SKIP_IMAGES:-0}" != 1 ] && command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   echo "run-tests: Docker engine reachable: building the images (scripts/build-images)" >&2
   PATH="$(dirname "$(realpath "$UV")"):$PATH" bash scripts/build-images
+  # the cluster profile's redis and seaweedfs images (tests/containers, tests/e2e cluster tests)
+  PATH="$(dirname "$(realpath "$UV")"):$PATH" bash scripts/build-images --only cluster
 else
   echo "run-tests: no Docker engine reachable (or HOOPCAST_SKIP_IMAGES=1): container tests will skip" >&2
 fi
