@@ -207,7 +207,7 @@ def lake_missing() -> str | None:
     ``HOOPCAST_ARTIFACTS``) must both be in the images."""
     for module, what in (
         ("hoopcast_common.warehouse", "the DuckLake backend"),
-        ("hoopcast_common.artifacts", "an artefact store for models and reports"),
+        ("hoopcast_common.artifacts", "artefact store for models and reports"),
     ):
         probe = run(
             "docker", "run", "--rm", "--entrypoint", "python", f"hoopcast/predictor:{TAG}",
