@@ -333,11 +333,11 @@ def simulate(
     db_path = Path(os.environ.get("HOOPCAST_DB") or "var/hoopcast.duckdb").resolve()
     os.environ["HOOPCAST_DB"] = str(db_path)
     home = (airflow_home or db_path.parent / "simulate-airflow").resolve()
-    if runner == "docker":
-        use_host_folder(db_path)
     started = time.monotonic()
     progress(f"game days {first} .. {last}, {runner} runner, warehouse {db_path}")
     prepare_airflow(home, dags_folder.resolve(), runner)
+    if runner == "docker":  # after AIRFLOW_HOME is set: it imports the Airflow layer
+        use_host_folder(db_path)
 
     from airflow.dag_processing.dagbag import DagBag
 
