@@ -190,13 +190,18 @@ def connect(
     return conn
 
 
-def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    """True when the table ``schema.name`` exists in the connection's current database (the
-    DuckDB file, or the attached lake) — tables only, not views."""
+def table_exists(
+    conn: duckdb.DuckDBPyConnection, schema: str, name: str, *, views: bool = False
+) -> bool:
+    """True when the table ``schema.name`` (or, with ``views``, a view of that name) exists in
+    the connection's current database (the DuckDB file, or the attached lake)."""
     # duckdb_tables(), not information_schema.tables: the view costs ~4x more per call
+    relations = "SELECT database_name, schema_name, table_name FROM duckdb_tables()"
+    if views:
+        relations += " UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views()"
     row = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-        " AND schema_name = ? AND table_name = ?",
+        f"SELECT count(*) FROM ({relations}) r(database_name, schema_name, table_name)"
+        " WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
         [schema, name],
     ).fetchone()
     return bool(row and row[0])

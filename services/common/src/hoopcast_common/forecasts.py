@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from hoopcast_common.db import table_exists
 from hoopcast_common.games import EASTERN, game_day, game_day_start, upcoming_sql, upcoming_window
 
 DEFAULT_DAYS = 7
@@ -53,18 +54,6 @@ FORECASTERS = ("model", "elo", "line", "espn")
 baseline, the betting line (its spread as a probability) and ESPN's predictor."""
 
 
-def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    """Whether the table or view ``schema.name`` exists in the connected database."""
-    schema, name = qualified.split(".", 1)
-    row = conn.execute(
-        "SELECT count(*) FROM (SELECT schema_name, table_name FROM duckdb_tables()"
-        " UNION ALL SELECT schema_name, view_name FROM duckdb_views())"
-        " WHERE schema_name = ? AND table_name = ?",
-        [schema, name],
-    ).fetchall()
-    return bool(row and row[0][0])
-
-
 def _rows(
     conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
 ) -> list[dict[str, Any]]:
@@ -82,7 +71,7 @@ def _team_name_sql(alias: str) -> str:
 
 def latest_forecast_day(conn: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The game day (``as_of``) of the latest daily prediction run, or None when there is none."""
-    if not table_exists(conn, "predictions.predictions"):
+    if not table_exists(conn, "predictions", "predictions", views=True):
         return None
     row = conn.execute(
         "SELECT max(as_of) FROM predictions.predictions WHERE run_kind = 'daily'"
@@ -201,10 +190,10 @@ def upcoming(
         ValueError: ``days`` is negative.
     """
     first, last = upcoming_window(as_of, days)
-    if not table_exists(conn, "predictions.predictions"):
+    if not table_exists(conn, "predictions", "predictions", views=True):
         return []
-    has_lines = table_exists(conn, "core.betting_lines")
-    has_espn = table_exists(conn, "core.espn_predictions")
+    has_lines = table_exists(conn, "core", "betting_lines", views=True)
+    has_espn = table_exists(conn, "core", "espn_predictions", views=True)
     params: list[Any] = [as_of]
     line_join = "LEFT JOIN (SELECT NULL::VARCHAR AS event_id, NULL::VARCHAR AS provider_name,"
     line_join += " NULL::DOUBLE AS home_spread) l ON false"
@@ -295,7 +284,7 @@ def recent_results(
     ``away_score``, ``hit`` (the forecast's favourite, P >= 0.5 meaning home, won) and
     ``line_hit`` (the line's favourite won; None without a line or on a pick'em).
     """
-    if not table_exists(conn, "predictions.scorecard_games"):
+    if not table_exists(conn, "predictions", "scorecard_games", views=True):
         return []
     params: list[Any] = [as_of - dt.timedelta(days=days), as_of]
     team_filter = ""
@@ -389,7 +378,7 @@ def track_record(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "by_version": [],
         "calibration": {},
     }
-    if table_exists(conn, "predictions.scorecard"):
+    if table_exists(conn, "predictions", "scorecard", views=True):
         rows = _rows(
             conn,
             "SELECT * FROM predictions.scorecard ORDER BY period, "
@@ -401,7 +390,7 @@ def track_record(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             if weekly:
                 result["weekly"][forecaster] = weekly
                 result["rolling"][forecaster] = rolling(weekly)
-    if not table_exists(conn, "predictions.scorecard_games"):
+    if not table_exists(conn, "predictions", "scorecard_games", views=True):
         return result
     result["by_version"] = _rows(
         conn,
@@ -447,9 +436,9 @@ def models(conn: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
     flag, training and validation window, validation metrics as a dict, created_at,
     stage_changed_at, and ``promoted_at``/``rolled_back_at``: the last move to production and
     the last move out of production) and ``changes`` (``ml.stage_changes``, newest first)."""
-    if not table_exists(conn, "ml.model_registry"):
+    if not table_exists(conn, "ml", "model_registry", views=True):
         return {"versions": [], "changes": []}
-    has_changes = table_exists(conn, "ml.stage_changes")
+    has_changes = table_exists(conn, "ml", "stage_changes", views=True)
     moves = (
         "LEFT JOIN (SELECT model_name, version,"
         " max(changed_at) FILTER (WHERE to_stage = 'production') AS promoted_at,"
@@ -486,7 +475,7 @@ def models(conn: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
 def freshness(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The last successful run of each stage (``ops.stage_runs`` with status 'success'):
     stage, command, as_of (game day), finished_at; ordered by stage."""
-    if not table_exists(conn, "ops.stage_runs"):
+    if not table_exists(conn, "ops", "stage_runs", views=True):
         return []
     return _rows(
         conn,
