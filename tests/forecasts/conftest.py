@@ -52,7 +52,7 @@ def _collect(db: Path, base_url: str) -> None:
 
 
 def _scorecard(db: Path) -> None:
-    """The scorecard through the predictor's own command when it exists, else the stopgap."""
+    """The scorecard through the predictor's own command (``hoopcast-predictor scorecard``)."""
     exe = Path(sys.executable).with_name("hoopcast-predictor")
     proc = subprocess.run(
         [str(exe), "scorecard", "--as-of", GAME_DAY],
@@ -61,11 +61,7 @@ def _scorecard(db: Path) -> None:
         text=True,
         timeout=600,
     )
-    if proc.returncode == 0:
-        return
-    from stopgap import build_scorecard
-
-    build_scorecard(db)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 @pytest.fixture(scope="session")
